@@ -1,0 +1,56 @@
+# vPASID for vfio-pci over IOMMUFD: a QEMU patch series on Debian's qemu
+# 1:10.2.2+ds-1.  The series in patches/ is the source of truth; work/qemu is
+# a derived git tree (base commit + one commit per patch).
+#
+#   make            set up (apt, base, work tree) and build qemu-system-x86_64
+#   make demo       build, then run the demo
+#   make check      build, then run every check and test
+#   make export     write the work tree's commits back to patches/
+#   make timings    print cold / warm / incremental set-up + build times
+#
+# Variables: NO_BISECT=1 skips the per-patch build in 'make check' (CI always
+# runs it), FORCE=1 lets 'make worktree' discard unexported work-tree commits.
+
+SHELL := /bin/sh
+S := scripts
+
+.PHONY: all deps base worktree build export check check-series smoke demo \
+        timings clean distclean
+
+all: build
+
+deps:
+	@sh $(S)/apt-setup.sh
+
+base: deps
+	@sh $(S)/base.sh >/dev/null
+
+worktree: base
+	@sh $(S)/worktree.sh
+
+build:
+	@sh $(S)/setup.sh
+
+export:
+	@sh $(S)/export.sh
+
+check-series: worktree
+	@sh $(S)/check-series.sh
+
+smoke: build
+	@/usr/bin/python3 tests/smoke.py
+
+check: build
+	@sh $(S)/check.sh
+
+demo: build
+	@sh $(S)/demo.sh
+
+timings: deps
+	@sh $(S)/timings.sh
+
+clean:
+	rm -rf work/qemu/build work/bisect/build
+
+distclean:
+	rm -rf work

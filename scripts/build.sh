@@ -1,0 +1,55 @@
+#!/bin/sh
+# Configure (once) and build the work tree: qemu-system-x86_64 plus the
+# test binaries the project's checks use.  Incremental: ninja rebuilds only
+# what changed; configure reruns only when the options below change.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
+
+# Keep in sync with README.md ("Build configuration").
+CONFIGURE_OPTS="--target-list=x86_64-softmmu
+    --disable-install-blobs --disable-download --disable-docs
+    --python=/usr/bin/python3
+    --without-default-features --enable-kvm --enable-tcg --enable-fdt=system
+    --firmwarepath=/usr/share/seabios:/usr/share/qemu"
+
+# Targets built by 'make'; tests add their own on top (BUILD_TARGETS env).
+TARGETS="qemu-system-x86_64 ${BUILD_TARGETS:-}"
+
+# ccache's compiler links come first in PATH when present: the per-patch
+# bisect build then mostly hits the cache (configure writes plain 'cc').
+if [ -d /usr/lib/ccache ] && [ "${CCACHE_DISABLE:-0}" != 1 ]; then
+    PATH=/usr/lib/ccache:$PATH
+    export PATH
+fi
+
+src=${1:-$WORK}
+bld=${2:-$BUILD}
+mkdir -p "$bld"
+opts_id=$(echo $CONFIGURE_OPTS | sha256sum | cut -d' ' -f1)
+if [ ! -f "$bld/build.ninja" ] || [ "$(cat "$bld/.vpasid-configure" 2>/dev/null)" != "$opts_id" ]; then
+    say "build: configure in $bld"
+    # shellcheck disable=SC2086
+    (cd "$bld" && "$src/configure" $CONFIGURE_OPTS >"$bld/vpasid-configure.log" 2>&1) || {
+        tail -n 30 "$bld/vpasid-configure.log" >&2
+        err "configure failed; full log in $bld/vpasid-configure.log"
+        exit 1
+    }
+    echo "$opts_id" >"$bld/.vpasid-configure"
+fi
+say "build: ninja $TARGETS"
+# shellcheck disable=SC2086
+if ! ninja -C "$bld" $TARGETS >"$bld/vpasid-ninja.log" 2>&1; then
+    grep -v '^\[[0-9]*/[0-9]*\] ' "$bld/vpasid-ninja.log" | tail -n 40 >&2
+    err "build failed; full log in $bld/vpasid-ninja.log"
+    exit 1
+fi
+say "build: $(grep -c '^\[' "$bld/vpasid-ninja.log" || true) build steps ran"
+
+# An uninstalled QEMU looks for firmware relative to its build tree
+# (qemu-bundle/<firmwarepath>); point that at Debian's SeaBIOS.
+mkdir -p "$bld/qemu-bundle/usr/share/seabios"
+for f in /usr/share/seabios/*; do
+    ln -sf "$f" "$bld/qemu-bundle/usr/share/seabios/"
+done

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Smoke test of the series-built emulator: it starts q35 with intel-iommu,
+answers QMP, quits cleanly, and describes vfio-pci's properties."""
+
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import qmp  # noqa: E402
+
+failures = 0
+passed = 0
+
+
+def check(name, cond, detail=""):
+    global failures, passed
+    if cond:
+        passed += 1
+        print("ok - %s" % name)
+    else:
+        failures += 1
+        print("not ok - %s%s" % (name, (": " + detail) if detail else ""))
+
+
+with open(os.path.join(qmp.WORK, "VERSION")) as f:
+    want = f.read().strip()
+
+with qmp.QEMU(["-M", "q35", "-nodefaults", "-display", "none", "-accel", "tcg",
+               "-device", "intel-iommu", "-S"]) as vm:
+    v = vm.cmd("query-version")["qemu"]
+    got = "%d.%d.%d" % (v["major"], v["minor"], v["micro"])
+    check("query-version reports the base's version %s" % want, got == want, got)
+    rc = vm.quit()
+    check("quit: QEMU exits with status 0", rc == 0, "exit %s" % rc)
+
+out = subprocess.run([qmp.QEMU_BIN, "-device", "vfio-pci,help"],
+                     capture_output=True, text=True, timeout=60)
+check("-device vfio-pci,help exits 0", out.returncode == 0, out.stderr)
+lines = out.stdout.splitlines()
+check("help starts with the device's property header",
+      lines[:1] == ["vfio-pci options:"], repr(lines[:1]))
+for prop in ("host=<str>", "iommufd=<link<iommufd>>", "sysfsdev=<str>",
+             "x-msix-relocation=<OffAutoPCIBAR>"):
+    check("help lists %s" % prop,
+          any(line.strip().startswith(prop) for line in lines))
+
+print("%d passed, %d failed" % (passed, failures))
+sys.exit(1 if failures else 0)
