@@ -1,6 +1,7 @@
 #!/bin/sh
 # Checks on the series itself:
-#  - scripts/checkpatch.pl on every patch in patches/ (any error fails);
+#  - scripts/checkpatch.pl on every patch in patches/ (an error or a
+#    warning fails);
 #  - every patch carries a Signed-off-by and a commit message body;
 #  - bisect build: the tree builds at every patch (skip with NO_BISECT=1).
 set -eu
@@ -26,9 +27,11 @@ for p in $patches; do
         err "$p: commit message has no body saying why"
         fail=1
     fi
-    if ! out=$(cd "$WORK" && ./scripts/checkpatch.pl --no-signoff -q "$f" 2>&1); then
+    # Warnings count too: the series is meant to be clean.
+    out=$(cd "$WORK" && ./scripts/checkpatch.pl --patch "$f" 2>&1) || true
+    if ! printf '%s\n' "$out" | grep -q '^total: 0 errors, 0 warnings,'; then
         printf '%s\n' "$out" >&2
-        err "$p: checkpatch.pl failed"
+        err "$p: checkpatch.pl reports errors or warnings"
         fail=1
     else
         say "checkpatch: $p OK"
