@@ -7,6 +7,7 @@
 #   make check      build, then run every check and test
 #   make export     write the work tree's commits back to patches/
 #   make timings    print cold / warm / incremental set-up + build times
+#   make bench      print ioctl counts per realize and auto/off realize time
 #
 # Variables: NO_BISECT=1 skips the per-patch build in 'make check' (CI always
 # runs it), FORCE=1 lets 'make worktree' discard unexported work-tree commits.
@@ -14,7 +15,7 @@
 SHELL := /bin/sh
 S := scripts
 
-.PHONY: all deps base worktree build export check check-series smoke demo \
+.PHONY: all deps base worktree build export check check-series smoke demo bench \
         timings clean distclean
 
 all: build
@@ -45,6 +46,9 @@ check: build
 
 demo: build
 	@sh $(S)/demo.sh
+
+bench: build
+	@/usr/bin/python3 $(S)/bench.py $(BENCH_ARGS)
 
 timings: deps
 	@sh $(S)/timings.sh

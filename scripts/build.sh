@@ -14,14 +14,26 @@ CONFIGURE_OPTS="--target-list=x86_64-softmmu
     --without-default-features --enable-kvm --enable-tcg --enable-fdt=system
     --firmwarepath=/usr/share/seabios:/usr/share/qemu"
 
-# Targets built by 'make'; tests add their own on top (BUILD_TARGETS env).
-TARGETS="qemu-system-x86_64 ${BUILD_TARGETS:-}"
+# Targets built by 'make': the emulator and the test binaries the project's
+# checks run (the bisect build passes its own list through BUILD_TARGETS).
+# A test target that does not exist yet at some patch is skipped.
+TARGETS="qemu-system-x86_64
+    tests/unit/test-pcie-ext-cap-layout
+    tests/qtest/fake-vfio/libfake-vfio.so
+    tests/qtest/vfio-iommufd-test tests/qtest/vfio-vpasid-test"
+if [ "${BUILD_TARGETS+set}" = set ]; then
+    TARGETS="qemu-system-x86_64 $BUILD_TARGETS"
+fi
 
 # ccache's compiler links come first in PATH when present: the per-patch
 # bisect build then mostly hits the cache (configure writes plain 'cc').
+# Paths are hashed relative to the project, so another clone of it (CI's)
+# or the bisect work tree hits the same cache entries.
 if [ -d /usr/lib/ccache ] && [ "${CCACHE_DISABLE:-0}" != 1 ]; then
     PATH=/usr/lib/ccache:$PATH
-    export PATH
+    CCACHE_BASEDIR=$top/work
+    CCACHE_NOHASHDIR=1
+    export PATH CCACHE_BASEDIR CCACHE_NOHASHDIR
 fi
 
 src=${1:-$WORK}
@@ -38,7 +50,15 @@ if [ ! -f "$bld/build.ninja" ] || [ "$(cat "$bld/.vpasid-configure" 2>/dev/null)
     }
     echo "$opts_id" >"$bld/.vpasid-configure"
 fi
-say "build: ninja $TARGETS"
+# Drop targets this tree does not have (e.g. before the tests' patch)
+have=""
+for t in $TARGETS; do
+    if ninja -C "$bld" -t query "$t" >/dev/null 2>&1; then
+        have="$have $t"
+    fi
+done
+TARGETS=$have
+say "build: ninja$TARGETS"
 # shellcheck disable=SC2086
 if ! ninja -C "$bld" $TARGETS >"$bld/vpasid-ninja.log" 2>&1; then
     grep -v '^\[[0-9]*/[0-9]*\] ' "$bld/vpasid-ninja.log" | tail -n 40 >&2

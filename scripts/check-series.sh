@@ -54,7 +54,9 @@ for c in $(cd "$WORK" && git rev-list --reverse "$base_tag"..HEAD); do
     subj=$(cd "$WORK" && git log -1 --format=%s "$c")
     (cd "$bis" && git checkout -q --detach "$c")
     say "bisect build: $subj"
-    if ! BUILD_TARGETS="${BISECT_TARGETS:-}" sh "$top/scripts/build.sh" "$bis" "$bis/build"; then
+    # The same targets as 'make' (emulator and test binaries), where they
+    # exist at that patch.
+    if ! sh "$top/scripts/build.sh" "$bis" "$bis/build"; then
         err "bisect build failed at: $subj"
         exit 1
     fi

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Unit tests of the pure extended-capability layout helpers, including the
+# real devices' dumps in ../shared/pci-dumps when they are there.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/scripts/common.sh"
+dumps="$top/../shared/pci-dumps"
+if [ -d "$dumps" ]; then
+    export QEMU_TEST_PCI_DUMP_DIR="$dumps"
+fi
+"$BUILD/tests/unit/test-pcie-ext-cap-layout" --tap
