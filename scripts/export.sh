@@ -10,6 +10,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 upstream_ver=$(sed 's/^[0-9]*://' "$top/base/VERSION")
 base_tag="debian/$upstream_ver"
 cover="$top/docs/cover-letter.txt"
+# Where to write; tests export to a scratch directory to compare.
+out=${PATCHES_DIR:-$top/patches}
 
 [ -d "$WORK/.git" ] || { err "no work tree at $WORK; run 'make worktree' first"; exit 1; }
 cd "$WORK"
@@ -27,8 +29,9 @@ say "export: $n patches above $base_tag"
 # The cover letter's subject and text come from docs/cover-letter.txt (first
 # line = subject); git fills in the shortlog and diffstat.
 if [ "$n" -eq 0 ]; then
-    rm -f "$top/patches"/*.patch
-    echo "# quilt series: apply in order on top of debian/patches" >"$top/patches/series"
+    mkdir -p "$out"
+    rm -f "$out"/*.patch
+    echo "# quilt series: apply in order on top of debian/patches" >"$out/series"
     printf '%s %s\n' "$(series_id)" "$(git rev-parse HEAD)" >"$WORK/.git/vpasid-imported"
     exit 0
 fi
@@ -50,10 +53,13 @@ sed -i "s/^Date: .*/Date: $last_date/" "$tmp/0000-cover-letter.patch"
     (cd "$tmp" && ls [0-9]*.patch | grep -v '^0000-cover-letter')
 } >"$tmp/series"
 
-mkdir -p "$top/patches"
-rm -f "$top/patches"/*.patch "$top/patches/series"
-cp "$tmp"/*.patch "$tmp/series" "$top/patches/"
-say "export: wrote $(grep -vc '^#' "$top/patches/series") patches and a cover letter to patches/"
+mkdir -p "$out"
+rm -f "$out"/*.patch "$out/series"
+cp "$tmp"/*.patch "$tmp/series" "$out/"
+say "export: wrote $(grep -vc '^#' "$out/series") patches and a cover letter to $out"
+if [ -n "${PATCHES_DIR:-}" ]; then
+    exit 0
+fi
 (cd "$top" && git status --short patches/ 2>/dev/null || true) >&2
 # Record that the work tree now matches patches/, so 'make' does not re-apply.
 printf '%s %s\n' "$(series_id)" "$(git rev-parse HEAD)" >"$WORK/.git/vpasid-imported"

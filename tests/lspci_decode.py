@@ -15,19 +15,13 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
+import tap  # noqa: E402
+
 dump_dir = sys.argv[1]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - %s" % name)
-    else:
-        failed += 1
-        print("not ok - %s%s" % (name, ": " + detail if detail else ""))
-
+report = tap.Report()
+check = report.check
 
 dumps = sorted(glob.glob(os.path.join(dump_dir, "*.lspci")))
 check("the qtest saved dumps to decode", len(dumps) > 0, dump_dir)
@@ -59,5 +53,4 @@ for dump in dumps:
     check("%s: PASIDCtl all clear after realize" % name,
           (en, ctl_ex, ctl_pr) == ("-", "-", "-"))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(report.finish())

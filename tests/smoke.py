@@ -8,19 +8,10 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import qmp  # noqa: E402
+import tap  # noqa: E402
 
-failures = 0
-passed = 0
-
-
-def check(name, cond, detail=""):
-    global failures, passed
-    if cond:
-        passed += 1
-        print("ok - %s" % name)
-    else:
-        failures += 1
-        print("not ok - %s%s" % (name, (": " + detail) if detail else ""))
+report = tap.Report()
+check = report.check
 
 
 with open(os.path.join(qmp.WORK, "VERSION")) as f:
@@ -45,5 +36,4 @@ for prop in ("host=<str>", "iommufd=<link<iommufd>>", "sysfsdev=<str>",
     check("help lists %s" % prop,
           any(line.strip().startswith(prop) for line in lines))
 
-print("%d passed, %d failed" % (passed, failures))
-sys.exit(1 if failures else 0)
+sys.exit(report.finish())
