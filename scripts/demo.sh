@@ -15,6 +15,7 @@ if [ "${DEMO_GUEST:-1}" = 0 ]; then
     exit 0
 fi
 out="$top/work/guest/demo"
+mkdir -p "$top/work/guest"
 echo
 echo "== The same device in a booted Linux guest (Debian kernel, TCG, intel_iommu=on,sm_on)"
 echo "   (tests/guest/run-guest.sh; first run downloads the guest's packages)"
