@@ -8,6 +8,7 @@
 #   make export     write the work tree's commits back to patches/
 #   make timings    print cold / warm / incremental set-up + build times
 #   make bench      print ioctl counts per realize and auto/off realize time
+#   make fuzz       fuzz the ext-cap layout helpers (SECONDS_BUDGET, default 3600)
 #
 # Variables: NO_BISECT=1 skips the per-patch build in 'make check' (CI always
 # runs it), FORCE=1 lets 'make worktree' discard unexported work-tree commits.
@@ -15,7 +16,7 @@
 SHELL := /bin/sh
 S := scripts
 
-.PHONY: all deps base worktree build export check check-series smoke demo bench \
+.PHONY: all deps base worktree build export check check-series smoke demo bench fuzz \
         timings clean distclean
 
 all: build
@@ -46,6 +47,9 @@ check: build
 
 demo: build
 	@sh $(S)/demo.sh
+
+fuzz: build
+	@SECONDS_BUDGET=$${SECONDS_BUDGET:-3600} sh tests/fuzz/run-fuzz.sh
 
 bench: build
 	@/usr/bin/python3 $(S)/bench.py $(BENCH_ARGS)

@@ -83,7 +83,8 @@ $SUDO apt-get update -q
 
 PKGS="build-essential dpkg-dev git pkg-config ninja-build python3 python3-venv
       libglib2.0-dev libpixman-1-dev libfdt-dev zlib1g-dev
-      seabios pciutils perl xz-utils quilt ccache strace"
+      seabios pciutils perl xz-utils quilt ccache strace
+      clang libclang-rt-14-dev"
 log "installing: $(echo $PKGS)"
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $PKGS
