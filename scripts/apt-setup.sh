@@ -58,7 +58,7 @@ if [ -z "$URI" ]; then
          "cannot derive a mirror URI" >&2
     exit 1
 fi
-log "Debian mirror taken from the machine's apt config: $URI"
+log "Debian mirror URI taken from the machine's apt config (${URI%%://*} entry)"
 
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 $SUDO tee "$SRC_FILE" >/dev/null <<EOT
