@@ -326,26 +326,28 @@ check "guest lspci: no PASID capability on $nbdf" \
     eval '! section "lspci initial $nbdf" | grep -q "Process Address Space ID"'
 check "guest config walk finds no PASID on $nbdf" eq "$(result nopasid-walk)" "offset="
 
+# check_ctl NAME RESULT-KEY WANT SECTION LSPCI-LINE: the guest read PASID
+# Control as WANT, and its lspci in SECTION decoded it as LSPCI-LINE.
+check_ctl() {
+    check "$1" eval "[ \"\$(result $2)\" = $3 ] &&
+        in_section \"$4 \$pbdf\" \"$5\""
+}
+
 echo "[run-guest] PASID control as the guest kernel left it: $(result ctl-initial)" >&2
-check "setpci 0000 -> ctl 0000, lspci Enable-" eval \
-    '[ "$(result ctl-after-disable)" = 0000 ] &&
-     in_section "lspci disabled $pbdf" "PASIDCtl: Enable- Exec- Priv-"'
-check "setpci 0001 -> ctl 0001, lspci Enable+" eval \
-    '[ "$(result ctl-after-enable)" = 0001 ] &&
-     in_section "lspci enabled $pbdf" "PASIDCtl: Enable+ Exec- Priv-"'
-check "setpci ffff -> ctl 0005: Exec (unsupported) and reserved bits stay clear" eval \
-    '[ "$(result ctl-after-all-ones)" = 0005 ] &&
-     in_section "lspci all-ones $pbdf" "PASIDCtl: Enable+ Exec- Priv+"'
+check_ctl "setpci 0000 -> ctl 0000, lspci Enable-" ctl-after-disable 0000 \
+    "lspci disabled" "PASIDCtl: Enable- Exec- Priv-"
+check_ctl "setpci 0001 -> ctl 0001, lspci Enable+" ctl-after-enable 0001 \
+    "lspci enabled" "PASIDCtl: Enable+ Exec- Priv-"
+check_ctl "setpci ffff -> ctl 0005: Exec (unsupported) and reserved bits stay clear" \
+    ctl-after-all-ones 0005 "lspci all-ones" "PASIDCtl: Enable+ Exec- Priv+"
 sr=$(result ctl-after-sysfs-reset)
 check "sysfs reset: ok, ctl ${sr:-?} (0000, or the kernel's restore of $(result ctl-initial))" eval \
     '[ "$(result sysfs-reset)" = ok ] &&
      { [ "$sr" = 0000 ] || [ "$sr" = "$(result ctl-initial)" ]; }'
-check "raw FLR (DevCtl bit 15) clears ctl: $(result ctl-before-flr) -> $(result ctl-after-flr), lspci Enable-" eval \
-    '[ "$(result ctl-after-flr)" = 0000 ] &&
-     in_section "lspci after-flr $pbdf" "PASIDCtl: Enable- Exec- Priv-"'
-check "secondary bus reset from $(result sbr-port) clears ctl: $(result ctl-before-sbr) -> $(result ctl-after-sbr)" eval \
-    '[ "$(result ctl-after-sbr)" = 0000 ] &&
-     in_section "lspci after-sbr $pbdf" "PASIDCtl: Enable- Exec- Priv-"'
+check_ctl "raw FLR (DevCtl bit 15) clears ctl: $(result ctl-before-flr) -> $(result ctl-after-flr), lspci Enable-" \
+    ctl-after-flr 0000 "lspci after-flr" "PASIDCtl: Enable- Exec- Priv-"
+check_ctl "secondary bus reset from $(result sbr-port) clears ctl: $(result ctl-before-sbr) -> $(result ctl-after-sbr)" \
+    ctl-after-sbr 0000 "lspci after-sbr" "PASIDCtl: Enable- Exec- Priv-"
 
 # No guest write to the synthesized bytes may reach the (fake) device.
 leaks=$(awk -v dev="$pbdf" -v lo=$((0x${qoff:-$expect_off})) '
