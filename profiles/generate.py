@@ -182,12 +182,14 @@ def host(**kw):
     }
     expose = kw.pop("expose_pasid", "no")
     hwtype = kw.pop("hw_info_type", None)
+    migration = kw.pop("migration", None)
     keys.update({k: str(v) for k, v in kw.items()})
     return ["iommu.%s: %s" % (k, keys[k]) for k in
             ("max_pasid_log2", "pasid_exec", "pasid_priv",
              "hwpt_alloc_pasid", "dirty_tracking")] + \
         ["vfio.expose_pasid: %s" % expose] + \
-        (["iommu.hw_info_type: %s" % hwtype] if hwtype else [])
+        (["iommu.hw_info_type: %s" % hwtype] if hwtype else []) + \
+        (["vfio.migration: %s" % migration] if migration else [])
 
 
 # ------------------------------------------------------ synthetic profiles
@@ -322,6 +324,11 @@ SYNTHETIC = [
         "hw_info: IOMMU_GET_HW_INFO answers type NONE with no data (uses",
         "the optional iommu.hw_info_type extension key).  PASID width 20.",
     ], host(hw_info_type="none"), STD_BARS),
+    ("synthetic-minimal-migratable", p_minimal, 0x00e5, [
+        "Same device as synthetic-minimal with the VFIO migration uAPI",
+        "(STOP_COPY; the device's state is BAR0's first page) and IOMMU",
+        "dirty tracking, so QEMU can migrate it.  PASID width 20 + EXEC.",
+    ], host(dirty_tracking="yes", migration="stop_copy"), STD_BARS),
     ("synthetic-vsec-to-end", p_vsec_to_end, None, [
         "AER at 0x100 -> DSN at 0x140 -> Vendor-Specific (VSEC) at 0x800",
         "whose length field (0x800) makes it reach 0xfff.  Nothing above",

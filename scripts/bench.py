@@ -8,13 +8,21 @@
    for comparison.
 2. Realize time with x-vpasid-cap-offset=auto vs off, measured in one run
    (alternating, median of N starts of QEMU to QMP-ready and quit).
+3. Guest boot to decoded capability: the Linux guest of tests/guest/
+   (TCG), seconds from QEMU's start to the kernel running /init and to the
+   guest's lspci of the vPASID device, per firmware (--no-guest skips).
+4. Migration downtime of the migratable fake device (no vIOMMU: QEMU 10.2
+   does not migrate a vfio-pci device behind one, so none with vPASID),
+   as query-migrate reports it, over --mig-runs migrations.
 """
 
 import argparse
 import collections
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,6 +75,10 @@ def main():
                     metavar="LABEL=PATH",
                     help="another binary to count ioctls of (repeatable)")
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--mig-runs", type=int, default=10)
+    ap.add_argument("--no-guest", action="store_true",
+                    help="skip the guest boot figure (needs the guest "
+                    "packages, ~20 s per firmware)")
     opts = ap.parse_args()
     binaries = [("series", qmp.QEMU_BIN)] + [
         tuple(q.split("=", 1)) for q in opts.qemu]
@@ -98,7 +110,68 @@ def main():
     print("auto: median %.1f ms (min %.1f)" % (ma * 1e3, min(auto) * 1e3))
     print("off:  median %.1f ms (min %.1f)" % (mo * 1e3, min(off) * 1e3))
     print("ratio auto/off: %.3f" % (ma / mo))
+
+    if not opts.no_guest:
+        guest_boot()
+    migration_downtime(opts.mig_runs)
     return 0
+
+
+def guest_boot():
+    print("\n== guest boot to decoded capability (Linux guest, TCG; "
+          "seconds from QEMU start)")
+    script = os.path.join(qmp.TOP, "tests", "guest", "run-guest.sh")
+    for fw in ("seabios", "ovmf"):
+        out = tempfile.mkdtemp(prefix="vpasid-bench-guest-")
+        args = ["sh", script, "--out", out] + (["--ovmf"] if fw == "ovmf"
+                                               else [])
+        rc = subprocess.run(args, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).returncode
+        marks = []
+        try:
+            with open(os.path.join(out, "timeline.txt")) as f:
+                for line in f:
+                    t, _, what = line.strip().partition(" ")
+                    try:
+                        marks.append((float(t), what))
+                    except ValueError:      # "start 0.00", "exit 17.3"
+                        pass
+        except OSError:
+            pass
+        init = next((t for t, w in marks if "INIT START" in w), None)
+        dev = next((t for t, w in marks if "=== DEVICE pasid" in w), None)
+        shutil.rmtree(out, ignore_errors=True)
+        print("%-8s /init runs at %s s, lspci of the vPASID device at %s s, "
+              "checks %s" % (fw, init, dev, "passed" if rc == 0
+                             else "FAILED (rc %d)" % rc))
+
+
+def migration_downtime(runs):
+    sys.path.insert(0, os.path.join(qmp.TOP, "tests", "migration"))
+    import migrate  # noqa: E402
+
+    print("\n== migration downtime (migratable fake device, no vIOMMU, "
+          "qtest accelerator, 128 MiB RAM, UNIX socket; %d runs)" % runs)
+    down, total = [], []
+    tmp = tempfile.mkdtemp(prefix="vpasid-bench-mig-")
+    for i in range(runs):
+        sock = os.path.join(tmp, "m%d.sock" % i)
+        with migrate.Guest(tmp, "s%d" % i, False) as src, \
+                migrate.Guest(tmp, "d%d" % i, False, "unix:" + sock) as dst:
+            src.firmware()
+            src.vm.cmd("migrate", uri="unix:" + sock)
+            st = migrate.wait_migration(src.vm)
+            if st.get("status") != "completed":
+                print("run %d: %s" % (i, st.get("status")))
+                continue
+            down.append(st["downtime"])
+            total.append(st["total-time"])
+            src.vm.quit()
+            dst.vm.quit()
+    if down:
+        print("downtime: median %s ms (min %s, max %s); total time median "
+              "%s ms" % (statistics.median(down), min(down), max(down),
+                         statistics.median(total)))
 
 
 if __name__ == "__main__":
