@@ -183,13 +183,15 @@ def host(**kw):
     expose = kw.pop("expose_pasid", "no")
     hwtype = kw.pop("hw_info_type", None)
     migration = kw.pop("migration", None)
+    drift = kw.pop("config_drift", None)
     keys.update({k: str(v) for k, v in kw.items()})
     return ["iommu.%s: %s" % (k, keys[k]) for k in
             ("max_pasid_log2", "pasid_exec", "pasid_priv",
              "hwpt_alloc_pasid", "dirty_tracking")] + \
         ["vfio.expose_pasid: %s" % expose] + \
         (["iommu.hw_info_type: %s" % hwtype] if hwtype else []) + \
-        (["vfio.migration: %s" % migration] if migration else [])
+        (["vfio.migration: %s" % migration] if migration else []) + \
+        (["vfio.config_drift: %s" % drift] if drift else [])
 
 
 # ------------------------------------------------------ synthetic profiles
@@ -329,6 +331,12 @@ SYNTHETIC = [
         "(STOP_COPY; the device's state is BAR0's first page) and IOMMU",
         "dirty tracking, so QEMU can migrate it.  PASID width 20 + EXEC.",
     ], host(dirty_tracking="yes", migration="stop_copy"), STD_BARS),
+    ("synthetic-minimal-config-drift", p_minimal, 0x00e6, [
+        "ROBUSTNESS: same device as synthetic-minimal, but its extended",
+        "config space (0x100-0xfff) reads differently every time: the",
+        "first read returns the dump, each later one the dump XOR the",
+        "number of earlier reads.  QEMU must decide from one snapshot.",
+    ], host(config_drift="0x100-0xfff"), STD_BARS),
     ("synthetic-vsec-to-end", p_vsec_to_end, None, [
         "AER at 0x100 -> DSN at 0x140 -> Vendor-Specific (VSEC) at 0x800",
         "whose length field (0x800) makes it reach 0xfff.  Nothing above",
