@@ -232,6 +232,7 @@ fi
 
 pasid_id=8086:0b25     # real-intel-dsa-0b25.profile
 nopasid_id=1b36:00e1   # synthetic-minimal-nopasid-host.profile
+exec_id=1b36:00f1      # synthetic-minimal.profile (host PASID 20 + EXEC)
 
 set -- \
     -M q35 -accel tcg -cpu max -m 512 -smp 1 -nodefaults -no-reboot \
@@ -240,16 +241,19 @@ set -- \
     -device intel-iommu,caching-mode=on,x-scalable-mode=on,x-pasid-mode=on,intremap=on \
     -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2 \
     -device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x3 \
+    -device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,addr=0x4 \
     -object iommufd,id=iommufd0 \
     -device vfio-pci,host=0000:01:00.0,iommufd=iommufd0,bus=rp1,id=pasid0"${GUEST_PASID_DEV_OPTS:-}" \
     -device vfio-pci,host=0000:02:00.0,iommufd=iommufd0,bus=rp2,id=nopasid0 \
+    -device vfio-pci,host=0000:03:00.0,iommufd=iommufd0,bus=rp3,id=exec0 \
     -trace "enable=vfio_pci_vpasid_*,file=$trace" \
     -kernel "$kernel" -initrd "$cache/initramfs.gz" \
-    -append "console=ttyS0 intel_iommu=on,sm_on panic=-1 loglevel=4 vpasid.pasid=$pasid_id vpasid.nopasid=$nopasid_id"
+    -append "console=ttyS0 intel_iommu=on,sm_on panic=-1 loglevel=4 vpasid.pasid=$pasid_id vpasid.nopasid=$nopasid_id vpasid.exec=$exec_id"
 
 printf '%s\n' "$root/tools/fake-vfio-run --log $fvlog --qemu $qemu \
 --profile $root/profiles/real-intel-dsa-0b25.profile \
---profile $root/profiles/synthetic-minimal-nopasid-host.profile -- $*" >"$out/command.txt"
+--profile $root/profiles/synthetic-minimal-nopasid-host.profile \
+--profile $root/profiles/synthetic-minimal.profile -- $*" >"$out/command.txt"
 
 log "booting ($firmware, timeout ${timeout_s}s); console: $console"
 t0=$(now)
@@ -260,6 +264,7 @@ set +e
         --qemu "$qemu" \
         --profile "$root/profiles/real-intel-dsa-0b25.profile" \
         --profile "$root/profiles/synthetic-minimal-nopasid-host.profile" \
+        --profile "$root/profiles/synthetic-minimal.profile" \
         -- "$@" </dev/null 2>"$out/qemu.stderr"
     echo $? >"$out/qemu.rc"
 } |
@@ -305,6 +310,7 @@ eq() { [ "$1" = "$2" ]; }
 
 pbdf=0000:01:00.0
 nbdf=0000:02:00.0
+ebdf=0000:03:00.0
 expect_off=${GUEST_EXPECT_OFFSET:-ff8}
 
 check "QEMU exited 0 (rc=$qrc)" eq "$qrc" 0
@@ -325,6 +331,35 @@ check "guest sees $nbdf" has "$con" "=== BEGIN lspci initial $nbdf ==="
 check "guest lspci: no PASID capability on $nbdf" \
     eval '! section "lspci initial $nbdf" | grep -q "Process Address Space ID"'
 check "guest config walk finds no PASID on $nbdf" eq "$(result nopasid-walk)" "offset="
+
+# The EXEC-capable device (synthetic-minimal: AER at 0x100 only, so the
+# last dword slot, 0xff8): Exec+ decoded, and Enable + Exec stick.
+eoff=$(sed -n "s/.*vfio_pci_vpasid_add $ebdf: vPASID capability at 0x\([0-9a-f]*\):.*/\1/p" "$trace" | head -n 1)
+check "QEMU synthesized vPASID on $ebdf at 0x${eoff:-none} (expected 0xff8)" eq "$eoff" ff8
+check "guest lspci: [ff8 v1] PASID with PASIDCap: Exec+ Priv-, Max PASID Width: 14 on $ebdf" eval \
+    'in_section "lspci initial $ebdf" "Capabilities: [ff8 v1] Process Address Space ID (PASID)" &&
+     in_section "lspci initial $ebdf" "PASIDCap: Exec+ Priv-, Max PASID Width: 14"'
+check "guest config walk finds PASID at ff8 on $ebdf" eq "$(result exec-offset)" "lspci=ff8 walk=ff8"
+check "setpci ffff on $ebdf -> ctl 0003, lspci Enable+ Exec+ Priv-" eval \
+    '[ "$(result exec-ctl-after-all-ones)" = 0003 ] &&
+     in_section "lspci all-ones $ebdf" "PASIDCtl: Enable+ Exec+ Priv-"'
+
+# The guest's own capability walk (lspci) lists exactly what the raw config
+# space the guest read holds, for every device.
+for b in $pbdf $nbdf $ebdf; do
+    check "guest lspci lists exactly the capabilities in $b's config space" \
+        eval '/usr/bin/python3 "$here/capwalk.py" "$con" "$b" >"$out/capwalk-$b.txt"'
+    sed 's/^/[run-guest]   /' "$out/capwalk-$b.txt" >&2
+done
+
+# No PCI or IOMMU error from the guest kernel about these devices.
+kerr=$(section dmesg | grep -i -E '0000:0[123]:00\.0|DMAR|iommu|pasid' |
+    grep -i -E '\b(errors?|fail(s|ed|ure)?|faults?|invalid|corrupt(ed)?|can.t|cannot|bug)\b' |
+    grep -v -F 'AMD IOMMUv2 functionality not available on this system - This is not a bug.' || true)
+check "guest dmesg: no PCI/IOMMU error for the devices" eval '[ -z "$kerr" ]'
+[ -z "$kerr" ] || printf '%s\n' "$kerr" | sed 's/^/[run-guest]   dmesg: /' >&2
+check "guest dmesg: the devices joined IOMMU groups" eval \
+    '[ "$(section dmesg | grep -c -E "pci 0000:0[123]:00\.0: Adding to iommu group")" -eq 3 ]'
 
 # check_ctl NAME RESULT-KEY WANT SECTION LSPCI-LINE: the guest read PASID
 # Control as WANT, and its lspci in SECTION decoded it as LSPCI-LINE.
