@@ -247,6 +247,7 @@ set -- \
     -device vfio-pci,host=0000:02:00.0,iommufd=iommufd0,bus=rp2,id=nopasid0 \
     -device vfio-pci,host=0000:03:00.0,iommufd=iommufd0,bus=rp3,id=exec0 \
     -trace "enable=vfio_pci_vpasid_*,file=$trace" \
+    -trace "enable=iommufd_cdev_autodomain_*,file=$trace" \
     -kernel "$kernel" -initrd "$cache/initramfs.gz" \
     -append "console=ttyS0 intel_iommu=on,sm_on panic=-1 loglevel=4 vpasid.pasid=$pasid_id vpasid.nopasid=$nopasid_id vpasid.exec=$exec_id"
 
