@@ -5,6 +5,8 @@
 #   make            set up (apt, base, work tree) and build qemu-system-x86_64
 #   make demo       build, then run the demo
 #   make check      build, then run every check and test
+#   make check-asan build with ASan/UBSan (work/qemu/build-asan), run the vfio
+#                   qtests and the hot-plug endurance test under it
 #   make export     write the work tree's commits back to patches/
 #   make timings    print cold / warm / incremental set-up + build times
 #   make bench      print ioctl counts per realize and auto/off realize time
@@ -17,7 +19,7 @@ SHELL := /bin/sh
 S := scripts
 
 .PHONY: all deps base worktree build export check check-series smoke demo bench fuzz \
-        timings clean distclean
+        timings clean distclean check-asan
 
 all: build
 
@@ -44,6 +46,9 @@ smoke: build
 
 check: build
 	@sh $(S)/check.sh
+
+check-asan: build
+	@sh tests/steps/60-asan.sh
 
 demo: build
 	@sh $(S)/demo.sh

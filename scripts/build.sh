@@ -2,6 +2,9 @@
 # Configure (once) and build the work tree: qemu-system-x86_64 plus the
 # test binaries the project's checks use.  Incremental: ninja rebuilds only
 # what changed; configure reruns only when the options below change.
+#
+#   scripts/build.sh [SRC [BUILDDIR]]   (defaults: $WORK, $BUILD)
+#   EXTRA_CONFIGURE_OPTS="..."          appended to the configure options
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +16,9 @@ CONFIGURE_OPTS="--target-list=x86_64-softmmu
     --python=/usr/bin/python3
     --without-default-features --enable-kvm --enable-tcg --enable-fdt=system
     --firmwarepath=/usr/share/seabios:/usr/share/qemu"
+# Extra options on top (scripts/build-asan.sh passes the sanitizers); they
+# are part of the configure identity below, so changing them reconfigures.
+CONFIGURE_OPTS="$CONFIGURE_OPTS ${EXTRA_CONFIGURE_OPTS:-}"
 
 # Targets built by 'make': the emulator and the test binaries the project's
 # checks run (the bisect build passes its own list through BUILD_TARGETS).
