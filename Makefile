@@ -63,7 +63,7 @@ timings: deps
 	@sh $(S)/timings.sh
 
 clean:
-	rm -rf work/qemu/build work/bisect/build
+	rm -rf work/qemu/build work/qemu/build-asan work/bisect/build
 
 distclean:
 	rm -rf work
