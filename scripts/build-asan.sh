@@ -24,6 +24,17 @@ for rt in libasan.so libubsan.so; do
     esac
 done
 
+# keep the build directory out of the work tree's git status
+exclude="$WORK/.git/info/exclude"
+case $ASAN_BUILD in
+"$WORK"/*)
+    if [ -f "$exclude" ] &&
+       ! grep -qxF "/${ASAN_BUILD#"$WORK"/}/" "$exclude"; then
+        echo "/${ASAN_BUILD#"$WORK"/}/" >>"$exclude"
+    fi
+    ;;
+esac
+
 EXTRA_CONFIGURE_OPTS="--enable-asan --enable-ubsan" \
 BUILD_TARGETS="tests/qtest/fake-vfio/libfake-vfio.so
     tests/qtest/vfio-iommufd-test tests/qtest/vfio-vpasid-test" \
