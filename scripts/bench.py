@@ -29,23 +29,21 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "tests", "lib"))
+import fakevfio  # noqa: E402
 import qmp  # noqa: E402
 
 PROFILE = os.path.join(qmp.TOP, "profiles", "synthetic-minimal.profile")
-LIB = os.path.join(qmp.BUILD, "tests", "qtest", "fake-vfio",
-                   "libfake-vfio.so")
-VIOMMU = "intel-iommu,caching-mode=on,x-scalable-mode=on,x-pasid-mode=on"
 
 
 def run(qemu, ndev, dev_extra="", log=None):
     args = ["-M", "q35", "-nodefaults", "-display", "none", "-S",
-            "-device", VIOMMU, "-object", "iommufd,id=iommufd0"]
+            "-device", fakevfio.VIOMMU, "-object", "iommufd,id=iommufd0"]
     for i in range(1, ndev + 1):
         args += ["-device", "pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,"
                  "addr=0x%x" % (i, i, i + 1),
                  "-device", "vfio-pci,host=0000:%02x:00.0,iommufd=iommufd0,"
                  "bus=rp%d%s" % (i, i, dev_extra)]
-    env = {"LD_PRELOAD": LIB, "FAKE_VFIO_PROFILES": ":".join([PROFILE] * ndev),
+    env = {"LD_PRELOAD": fakevfio.LIB, "FAKE_VFIO_PROFILES": ":".join([PROFILE] * ndev),
            "FAKE_VFIO_LOG": log or os.devnull}
     old = qmp.QEMU_BIN
     qmp.QEMU_BIN = qemu

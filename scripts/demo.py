@@ -18,6 +18,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "tests", "lib"))
+import fakevfio  # noqa: E402
 import qmp  # noqa: E402
 import qtestproto  # noqa: E402
 
@@ -25,8 +26,6 @@ TOP = qmp.TOP
 PROFILE = os.environ.get("DEMO_PROFILE",
                          os.path.join(TOP, "profiles",
                                       "real-intel-dsa-0b25.profile"))
-LIB = os.path.join(qmp.BUILD, "tests", "qtest", "fake-vfio",
-                   "libfake-vfio.so")
 BOLD, OFF = ("\033[1;32m", "\033[0m") if sys.stdout.isatty() else (">> ", "")
 
 
@@ -49,8 +48,7 @@ def main():
 
     qt = qtestproto.QTest()
     args = ["-M", "q35", "-nodefaults", "-display", "none",
-            "-device", "intel-iommu,caching-mode=on,x-scalable-mode=on,"
-            "x-pasid-mode=on",
+            "-device", fakevfio.VIOMMU,
             "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2",
             "-object", "iommufd,id=iommufd0",
             "-device", "vfio-pci,host=0000:01:00.0,iommufd=iommufd0,bus=rp1,"
@@ -60,7 +58,7 @@ def main():
     header("QEMU command line")
     print("$ " + " ".join(shlex.quote(a) for a in [qmp.QEMU_BIN] + args
                           + ["-qmp", "unix:...,server=on"]))
-    env = {"LD_PRELOAD": LIB, "FAKE_VFIO_PROFILES": PROFILE,
+    env = {"LD_PRELOAD": fakevfio.LIB, "FAKE_VFIO_PROFILES": PROFILE,
            "FAKE_VFIO_LOG": log}
     with qmp.QEMU(args, env=env) as vm:
         qt.accept()

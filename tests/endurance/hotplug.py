@@ -56,6 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.path.insert(0, os.path.join(TOP, "tests", "asan"))
+import fakevfio  # noqa: E402
 import qmp  # noqa: E402
 import qtestproto  # noqa: E402
 import sanreport  # noqa: E402
@@ -191,8 +192,7 @@ def run_qemu(cycles, profile, supp, tmp, fault_lib=None, fault=None,
                 "FAKE_VFIO_LOG": log_path})
     qt = qtestproto.QTest()
     args = ["-M", "q35", "-nodefaults", "-display", "none",
-            "-device", "intel-iommu,caching-mode=on,x-scalable-mode=on,"
-            "x-pasid-mode=on",
+            "-device", fakevfio.VIOMMU,
             "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,"
             "addr=0x%x" % RP_SLOT,
             "-object", "iommufd,id=iommufd0"] + qt.args() + [
@@ -381,7 +381,7 @@ def main():
               c1 == cn, "%d bytes differ, first at %s" % (
                   len(diff), "0x%x" % diff[0] if diff else "-"))
     ok = len(eff) == 1 and c1 is not None and 0x100 <= eff[0] <= 0xffc
-    hdr = int.from_bytes(c1[eff[0]:eff[0] + 4], "little") if ok else 0
+    hdr = fakevfio.dword(c1, eff[0]) if ok else 0
     rep.check("PASID capability header at x-vpasid-cap-offset-effective "
               "in every cycle",
               ok and hdr & 0xffff == PCI_EXT_CAP_ID_PASID,

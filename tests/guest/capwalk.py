@@ -6,8 +6,13 @@ sysfs ("config BDF" section, od -Ax -tx1 output), standard and extended,
 and no two of them overlap a header.  Prints both lists; exit 1 on a
 difference."""
 
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "lib"))
+import fakevfio  # noqa: E402
 
 
 def section(lines, name):
@@ -35,30 +40,11 @@ def config_bytes(lines):
     return bytes(cfg)
 
 
-def walk(cfg):
-    caps = []
-    if cfg[0x06] & 0x10:                        # Status: Capabilities List
-        off, seen = cfg[0x34] & 0xfc, set()
-        while 0x40 <= off <= 0xfc and off not in seen and len(seen) < 48:
-            seen.add(off)
-            caps.append(("std", off, cfg[off]))
-            off = cfg[off + 1] & 0xfc
-    off, seen = 0x100, set()
-    while 0x100 <= off <= 0xffc and off not in seen and len(seen) < 1024:
-        seen.add(off)
-        hdr = int.from_bytes(cfg[off:off + 4], "little")
-        if hdr in (0, 0xffffffff):
-            break
-        caps.append(("ext", off, hdr & 0xffff))
-        off = hdr >> 20 & 0xffc
-    return caps
-
-
 def main():
     con, bdf = sys.argv[1], sys.argv[2]
     lines = [line.rstrip("\r\n") for line in open(con, errors="replace")]
     cfg = config_bytes(section(lines, "config " + bdf))
-    raw = walk(cfg)
+    raw = fakevfio.cap_walk(cfg)
     listed = []
     for line in section(lines, "lspci initial " + bdf):
         m = re.match(r"\s*Capabilities: \[([0-9a-f]+)( v\d+)?\]", line)

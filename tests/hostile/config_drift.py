@@ -16,41 +16,30 @@ Ends with "N passed, N failed".
 """
 
 import os
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "lib"))
+import fakevfio  # noqa: E402
 import qmp  # noqa: E402
-import qtestproto  # noqa: E402
 from tap import Report  # noqa: E402
 
-LIB = os.environ.get("FAKE_VFIO_LIB", os.path.join(
-    qmp.BUILD, "tests", "qtest", "fake-vfio", "libfake-vfio.so"))
 PROFILE = os.path.join(qmp.TOP, "profiles",
                        "synthetic-minimal-config-drift.profile")
-VIOMMU = "intel-iommu,caching-mode=on,x-scalable-mode=on,x-pasid-mode=on"
 PASID_AT = 0xff8
 PASID_HDR = 0x1b | 1 << 16              # ID 0x1b, version 1, next 0
 PASID_CAP = 20 << 8 | 1 << 1            # width 20, Exec Supported
 AER_HDR = 0x0001 | 1 << 16              # AER, version 1
-
-
-def dw(cfg, off):
-    return int.from_bytes(cfg[off:off + 4], "little")
+dw = fakevfio.dword
 
 
 def main():
     r = Report()
-    qt = qtestproto.QTest()
-    args = ["-M", "q35", "-nodefaults", "-display", "none",
-            "-device", VIOMMU,
-            "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2",
-            "-object", "iommufd,id=iommufd0",
-            "-device", "vfio-pci,host=0000:01:00.0,iommufd=iommufd0,bus=rp1,"
-            "id=hostdev0"] + qt.args()
-    env = {"LD_PRELOAD": LIB, "FAKE_VFIO_PROFILES": PROFILE}
-    with qmp.QEMU(args, env=env) as vm:
-        qt.accept()
+    tmp = tempfile.mkdtemp(prefix="vpasid-drift-")
+    with fakevfio.FakeVM(tmp, "drift", PROFILE, viommu=True) as g:
+        vm, qt = g.vm, g.qt
         qt.enable_ecam()
         qt.set_bridge_bus(2, 1)
         eff = vm.cmd("qom-get", path="/machine/peripheral/hostdev0",
@@ -78,7 +67,7 @@ def main():
                 len(set(status)) == 3)
         r.check("VM running", vm.cmd("query-status")["status"] == "running")
         vm.quit()
-    qt.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     return r.finish()
 
 

@@ -31,23 +31,18 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "lib"))
+import fakevfio  # noqa: E402
 import qmp  # noqa: E402
-import qtestproto  # noqa: E402
 from tap import Report  # noqa: E402
 
-LIB = os.environ.get("FAKE_VFIO_LIB", os.path.join(
-    qmp.BUILD, "tests", "qtest", "fake-vfio", "libfake-vfio.so"))
 PROFILE = os.path.join(qmp.TOP, "profiles",
                        "synthetic-minimal-migratable.profile")
-BDF = "0000:01:00.0"
-VIOMMU = "intel-iommu,caching-mode=on,x-scalable-mode=on,x-pasid-mode=on"
+BDF = fakevfio.BDF
 BLOCKER = BDF + ": Migration is currently not supported with vIOMMU enabled"
-
-ECAM = qtestproto.ECAM_BASE
-RP_CFG = ECAM + ((2 << 3) << 12)        # root port 00:02.0
-DEV_CFG = ECAM + (1 << 20)              # the device, 01:00.0
-BAR0 = 0xc0000000                       # inside the root port's window
+DEV_CFG = fakevfio.DEV_CFG
+BAR0 = fakevfio.BAR0
 MAGIC = 0xcafef00d
+dw = fakevfio.dword
 
 # The profile: AER at 0x100 only, so auto placement takes the last dword
 # slot (design 2.4); the host reports PASID width 20 with EXEC, no PRIV.
@@ -56,84 +51,19 @@ PASID_HDR = 0x1b | 1 << 16              # ID 0x1b, version 1, next 0
 PASID_CAP = 20 << 8 | 1 << 1            # width 20, Exec Supported
 
 
-class Guest:
-    """One QEMU (qtest accelerator) with the fake device behind rp1."""
-
-    def __init__(self, tmp, name, viommu, incoming=None, device=True,
-                 devopts=""):
-        self.qt = qtestproto.QTest()
-        self.log = os.path.join(tmp, name + ".jsonl")
-        args = ["-M", "q35", "-nodefaults", "-display", "none"]
-        if viommu:
-            args += ["-device", VIOMMU]
-        args += ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,"
-                 "addr=0x2", "-object", "iommufd,id=iommufd0"]
-        if device:
-            args += ["-device", "vfio-pci,host=%s,iommufd=iommufd0,bus=rp1,"
-                     "id=hostdev0%s" % (BDF, devopts)]
-        args += self.qt.args()
-        if incoming:
-            args += ["-incoming", incoming]
-        self.vm = qmp.QEMU(args, env={"LD_PRELOAD": LIB,
-                                      "FAKE_VFIO_PROFILES": PROFILE,
-                                      "FAKE_VFIO_LOG": self.log})
-
-    def __enter__(self):
-        self.vm.__enter__()
-        self.qt.accept()
-        return self
-
-    def __exit__(self, *exc):
-        self.vm.close()
-        self.qt.close()
-
-    def firmware(self):
-        """What firmware would do: ECAM, bus numbers, a memory window,
-        BAR0 and memory decoding."""
-        qt = self.qt
-        qt.enable_ecam()
-        qt.set_bridge_bus(2, 1)
-        qt.cmd("writel 0x%x 0x%x" % (RP_CFG + 0x20, BAR0 >> 16 | BAR0))
-        qt.cmd("writew 0x%x 0x6" % (RP_CFG + 0x04))
-        qt.cmd("writel 0x%x 0x%x" % (DEV_CFG + 0x10, BAR0 | 0x4))
-        qt.cmd("writel 0x%x 0x0" % (DEV_CFG + 0x14))
-        qt.cmd("writew 0x%x 0x6" % (DEV_CFG + 0x04))
-
-    def config(self):
-        return self.qt.read_config(1, 0)
-
-    def events(self, name=None):
-        out = []
-        with open(self.log) as f:
-            for line in f:
-                e = json.loads(line)
-                if name is None or e.get("event") == name:
-                    out.append(e)
-        return out
-
-    def mig_arcs(self):
-        """(from, to, arcs, data_fd?) of every MIG_DEVICE_STATE set."""
-        return [(e["mig_from"], e["mig_to"], e["arcs"], "data_fd" in e,
-                 e["ret"]) for e in self.events("ioctl")
-                if e.get("feature_name") == "MIG_DEVICE_STATE" and
-                "mig_from" in e]
+def Guest(tmp, name, viommu, incoming=None, device=True, devopts=""):
+    """The fake migratable device behind rp1 (fakevfio.FakeVM)."""
+    return fakevfio.FakeVM(tmp, name, PROFILE, viommu, incoming, device,
+                           devopts)
 
 
-def ext_caps(cfg):
-    """(offset, id) of the guest-visible extended capability chain."""
-    out, off, seen = [], 0x100, set()
-    while 0x100 <= off <= 0xffc and off not in seen:
-        seen.add(off)
-        hdr = int.from_bytes(cfg[off:off + 4], "little")
-        if hdr == 0:
-            break
-        out.append((off, hdr & 0xffff))
-        off = hdr >> 20 & 0xffc
-    return out
-
-
-def dw(cfg, off):
-    return int.from_bytes(cfg[off:off + 4], "little")
+def mig_arcs(g):
+    """(from, to, arcs, data_fd?, ret) of every MIG_DEVICE_STATE set in
+    @g's fake-vfio log."""
+    return [(e["mig_from"], e["mig_to"], e["arcs"], "data_fd" in e,
+             e["ret"]) for e in g.events("ioctl")
+            if e.get("feature_name") == "MIG_DEVICE_STATE" and
+            "mig_from" in e]
 
 
 def wait_migration(vm, timeout=60):
@@ -165,8 +95,9 @@ def case_plain(r, tmp):
         src.qt.cmd("writel 0x%x 0x%x" % (BAR0 + 0x10, MAGIC))
         before = src.config()
         r.check("plain: no vPASID without a vIOMMU",
-                not any(cid == 0x1b for _, cid in ext_caps(before)),
-                str(ext_caps(before)))
+                not any(cid == 0x1b for kind, _, cid in
+                        fakevfio.cap_walk(before) if kind == "ext"),
+                str(fakevfio.cap_walk(before)))
         src.vm.cmd("migrate", uri="unix:" + sock)
         st = wait_migration(src.vm)
         r.check("plain: migration completed", st.get("status") == "completed",
@@ -196,10 +127,10 @@ def case_plain(r, tmp):
                     ("STOP_COPY", "STOP", "STOP", False, 0)]
         want_dst = [("RUNNING", "RESUMING", "STOP,RESUMING", True, 0),
                     ("RESUMING", "RUNNING", "STOP,RUNNING", False, 0)]
-        r.check("plain: source device states", src.mig_arcs() == want_src,
-                str(src.mig_arcs()))
-        r.check("plain: target device states", dst.mig_arcs() == want_dst,
-                str(dst.mig_arcs()))
+        r.check("plain: source device states", mig_arcs(src) == want_src,
+                str(mig_arcs(src)))
+        r.check("plain: target device states", mig_arcs(dst) == want_dst,
+                str(mig_arcs(dst)))
         print("# figure: migration downtime %s ms, total %s ms, device "
               "state %s bytes (qtest accelerator, 128 MiB RAM, no vIOMMU)"
               % (st.get("downtime"), st.get("total-time"),
@@ -237,8 +168,8 @@ def case_viommu(r, tmp):
         after = src.config()
         r.check("vIOMMU: guest view unchanged, PASID still enabled",
                 after == before)
-        r.check("vIOMMU: the device never left RUNNING", src.mig_arcs() == [],
-                str(src.mig_arcs()))
+        r.check("vIOMMU: the device never left RUNNING", mig_arcs(src) == [],
+                str(mig_arcs(src)))
         writes = [e for e in src.events("config_write")
                   if e["offset"] + e["size"] > PASID_AT and
                   e["offset"] < PASID_AT + 8]
@@ -267,8 +198,8 @@ def case_enable_on(r, tmp):
 
 def main():
     r = Report()
-    if not os.path.exists(LIB):
-        print("not ok - %s missing (build first)" % LIB)
+    if not os.path.exists(fakevfio.LIB):
+        print("not ok - %s missing (build first)" % fakevfio.LIB)
         return 1
     tmp = tempfile.mkdtemp(prefix="vpasid-migrate-")
     for case in (case_plain, case_viommu, case_enable_on):
