@@ -36,10 +36,10 @@ if [ ! -d "$WORK/.git" ]; then
     say "worktree: creating $WORK from $base_tag"
     mkdir -p "$(dirname "$WORK")"
     git clone -q --no-checkout "$base_git" "$WORK"
-    (cd "$WORK" && git config user.name >/dev/null 2>&1 ||
-        git config user.name "vpasid-series developer")
-    (cd "$WORK" && git config user.email >/dev/null 2>&1 ||
-        git config user.email "developer@localhost")
+    # Commits in the work tree are the series' patches: they carry the
+    # series' author and Signed-off-by, whoever's machine makes them.
+    (cd "$WORK" && git config user.name "vPASID series" &&
+        git config user.email "vpasid-series@example.org")
     (cd "$WORK" && git checkout -q -b series "$base_tag")
     apply_series
     exit 0
