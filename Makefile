@@ -11,6 +11,8 @@
 #   make timings    print cold / warm / incremental set-up + build times
 #   make bench      print ioctl counts per realize and auto/off realize time
 #   make fuzz       fuzz the ext-cap layout helpers (SECONDS_BUDGET, default 3600)
+#   make check-fresh  run 'make demo' and 'make check' on a clean debootstrapped
+#                   Debian 12 root (as root; not part of 'make check')
 #
 # Variables: NO_BISECT=1 skips the per-patch build in 'make check' (CI always
 # runs it), FORCE=1 lets 'make worktree' discard unexported work-tree commits.
@@ -19,7 +21,7 @@ SHELL := /bin/sh
 S := scripts
 
 .PHONY: all deps base worktree build export check check-series smoke demo bench fuzz \
-        timings clean distclean check-asan
+        timings clean distclean check-asan check-fresh
 
 all: build
 
@@ -58,6 +60,9 @@ fuzz: build
 
 bench: build
 	@/usr/bin/python3 $(S)/bench.py $(BENCH_ARGS)
+
+check-fresh:
+	@sh $(S)/check-fresh.sh
 
 timings: deps
 	@sh $(S)/timings.sh

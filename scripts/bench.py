@@ -36,7 +36,9 @@ PROFILE = os.path.join(qmp.TOP, "profiles", "synthetic-minimal.profile")
 
 
 def run(qemu, ndev, dev_extra="", log=None):
-    args = ["-M", "q35", "-nodefaults", "-display", "none", "-S",
+    # -accel tcg: QEMU's default may be KVM, whose kvm-vfio device refuses
+    # the test double's file descriptors.
+    args = ["-M", "q35", "-accel", "tcg", "-nodefaults", "-display", "none", "-S",
             "-device", fakevfio.VIOMMU, "-object", "iommufd,id=iommufd0"]
     for i in range(1, ndev + 1):
         args += ["-device", "pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,"
