@@ -21,7 +21,8 @@
 #   GUEST_PASID_DEV_OPTS  appended to the DSA's -device vfio-pci options
 #                  (e.g. ",x-vpasid-cap-offset=0x300"; with
 #                  GUEST_EXPECT_OFFSET=300, the offset the checks expect)
-#   GUEST_RELOCK=1 re-resolve package versions from the apt candidates and
+#   GUEST_RELOCK=1 re-resolve package versions from $GUEST_SUITE/main (default
+#                  bookworm; see candidate() for why) and
 #                  rewrite packages.lock (otherwise the lock is followed)
 #
 # Packages come from Debian through apt (apt-get download + dpkg-deb -x),
@@ -77,8 +78,16 @@ apt_get() {
     apt-get -q -o APT::Sandbox::User=root "$@"
 }
 
+# Versions come from the release suite alone (bookworm/main), never from
+# -security, -updates or -backports: a clean Debian 12 root (debootstrap)
+# has only that suite, the security archive drops superseded versions
+# within weeks, and bookworm's main no longer changes now that it is in
+# LTS.  (The 2026-11 lock had a -security kernel; make check-fresh failed.)
+GUEST_SUITE=${GUEST_SUITE:-bookworm}
+
 candidate() {
-    apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2; exit }'
+    apt-cache madison "$1" 2>/dev/null |
+        awk -F'|' -v s=" $GUEST_SUITE/main " 'index($3, s) { gsub(/ /, "", $2); print $2; exit }'
 }
 
 kernel_pkg() {
