@@ -20,7 +20,8 @@
 #   GUEST_TIMEOUT  seconds for the boot (default: 120)
 #   GUEST_PASID_DEV_OPTS  appended to the DSA's -device vfio-pci options
 #                  (e.g. ",x-vpasid-cap-offset=0x300"; with
-#                  GUEST_EXPECT_OFFSET=300, the offset the checks expect)
+#                  GUEST_EXPECT_OFFSET=300 and GUEST_EXPECT_RULE=x-vpasid-cap-offset,
+#                  the offset and the trace's rule the checks expect)
 #   GUEST_RELOCK=1 re-resolve package versions from $GUEST_SUITE/main (default
 #                  bookworm; see candidate() for why) and
 #                  rewrite packages.lock (otherwise the lock is followed)
@@ -321,15 +322,20 @@ eq() { [ "$1" = "$2" ]; }
 pbdf=0000:01:00.0
 nbdf=0000:02:00.0
 ebdf=0000:03:00.0
-expect_off=${GUEST_EXPECT_OFFSET:-ff8}
+# DSA: its own PASID capability's offset, by the device table (design 2.4
+# rule a; the kernel hides the capability, its bytes stay readable).
+expect_off=${GUEST_EXPECT_OFFSET:-230}
+expect_rule=${GUEST_EXPECT_RULE:-device table}
 
 check "QEMU exited 0 (rc=$qrc)" eq "$qrc" 0
 check "guest reached /init" has "$con" "=== INIT START"
 check "guest finished /init" has "$con" "=== INIT DONE"
 
 # Where QEMU put the capability (trace event of the series).
-qoff=$(sed -n "s/.*vfio_pci_vpasid_add $pbdf: vPASID capability at 0x\\([0-9a-f]*\\):.*/\\1/p" "$trace" | head -n 1)
+qoff=$(sed -n "s/.*vfio_pci_vpasid_add $pbdf: vPASID capability at 0x\\([0-9a-f]*\\) (.*/\\1/p" "$trace" | head -n 1)
+qrule=$(sed -n "s/.*vfio_pci_vpasid_add $pbdf: vPASID capability at 0x[0-9a-f]* (\\([^)]*\\)).*/\\1/p" "$trace" | head -n 1)
 check "QEMU synthesized vPASID on $pbdf at 0x${qoff:-none} (expected 0x$expect_off)" eq "$qoff" "$expect_off"
+check "QEMU's rule for $pbdf: ${qrule:-none} (expected $expect_rule)" eq "$qrule" "$expect_rule"
 check "QEMU skipped vPASID on $nbdf" has "$trace" "vfio_pci_vpasid_skip $nbdf"
 
 check "guest lspci: PASID capability at [$qoff v1] on $pbdf" \
@@ -344,7 +350,7 @@ check "guest config walk finds no PASID on $nbdf" eq "$(result nopasid-walk)" "o
 
 # The EXEC-capable device (synthetic-minimal: AER at 0x100 only, so the
 # last dword slot, 0xff8): Exec+ decoded, and Enable + Exec stick.
-eoff=$(sed -n "s/.*vfio_pci_vpasid_add $ebdf: vPASID capability at 0x\([0-9a-f]*\):.*/\1/p" "$trace" | head -n 1)
+eoff=$(sed -n "s/.*vfio_pci_vpasid_add $ebdf: vPASID capability at 0x\([0-9a-f]*\) (.*/\1/p" "$trace" | head -n 1)
 check "QEMU synthesized vPASID on $ebdf at 0x${eoff:-none} (expected 0xff8)" eq "$eoff" ff8
 check "guest lspci: [ff8 v1] PASID with PASIDCap: Exec+ Priv-, Max PASID Width: 14 on $ebdf" eval \
     'in_section "lspci initial $ebdf" "Capabilities: [ff8 v1] Process Address Space ID (PASID)" &&
