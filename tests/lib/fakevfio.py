@@ -47,10 +47,12 @@ def cap_walk(cfg):
 class FakeVM:
     """One QEMU (qtest accelerator): q35, optionally intel-iommu in PASID
     mode, a pcie-root-port rp1 and the fake device @BDF (id hostdev0) from
-    @profile behind it.  Use as a context manager."""
+    @profile behind it (or on @bus).  @qemu and @lib replace the
+    series-built binary and fake-vfio library.  Use as a context
+    manager."""
 
     def __init__(self, tmp, name, profile, viommu, incoming=None,
-                 device=True, devopts=""):
+                 device=True, devopts="", qemu=None, bus="rp1", lib=None):
         self.qt = qtestproto.QTest()
         self.log = os.path.join(tmp, name + ".jsonl")
         args = ["-M", "q35", "-nodefaults", "-display", "none"]
@@ -59,14 +61,15 @@ class FakeVM:
         args += ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,"
                  "addr=0x2", "-object", "iommufd,id=iommufd0"]
         if device:
-            args += ["-device", "vfio-pci,host=%s,iommufd=iommufd0,bus=rp1,"
-                     "id=hostdev0%s" % (BDF, devopts)]
+            args += ["-device", "vfio-pci,host=%s,iommufd=iommufd0,bus=%s,"
+                     "id=hostdev0%s" % (BDF, bus, devopts)]
         args += self.qt.args()
         if incoming:
             args += ["-incoming", incoming]
-        self.vm = qmp.QEMU(args, env={"LD_PRELOAD": LIB,
+        self.vm = qmp.QEMU(args, env={"LD_PRELOAD": lib or LIB,
                                       "FAKE_VFIO_PROFILES": profile,
-                                      "FAKE_VFIO_LOG": self.log})
+                                      "FAKE_VFIO_LOG": self.log},
+                           binary=qemu)
 
     def __enter__(self):
         self.vm.__enter__()

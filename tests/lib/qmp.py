@@ -20,10 +20,11 @@ class QMPError(Exception):
 class QEMU:
     """A QEMU process with a QMP socket.  Use as a context manager."""
 
-    def __init__(self, args, env=None, wrapper=None, timeout=60):
+    def __init__(self, args, env=None, wrapper=None, timeout=60,
+                 binary=None):
         self.dir = tempfile.mkdtemp(prefix="vpasid-qmp-")
         self.sock_path = os.path.join(self.dir, "qmp.sock")
-        self.args = list(wrapper or []) + [QEMU_BIN] + list(args) + [
+        self.args = list(wrapper or []) + [binary or QEMU_BIN] + list(args) + [
             "-qmp", "unix:%s,server=on,wait=on" % self.sock_path]
         self.env = dict(os.environ, **(env or {}))
         self.timeout = timeout
