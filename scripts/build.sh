@@ -24,7 +24,8 @@ CONFIGURE_OPTS="$CONFIGURE_OPTS ${EXTRA_CONFIGURE_OPTS:-}"
 # checks run (the bisect build passes its own list through BUILD_TARGETS).
 # A test target that does not exist yet at some patch is skipped.
 TARGETS="qemu-system-x86_64
-    tests/unit/test-pcie-ext-cap-layout
+    tests/unit/test-pcie-ext-cap-layout tests/unit/test-vpasid-abi
+    tests/unit/test-string-input-visitor
     tests/qtest/fake-vfio/libfake-vfio.so
     tests/qtest/vfio-iommufd-test tests/qtest/vfio-vpasid-test"
 if [ "${BUILD_TARGETS+set}" = set ]; then

@@ -9,3 +9,7 @@ if [ -d "$dumps" ]; then
     export QEMU_TEST_PCI_DUMP_DIR="$dumps"
 fi
 "$BUILD/tests/unit/test-pcie-ext-cap-layout" --tap
+# The uAPI and vIOMMU flag values, as literals; the string input visitor's
+# alternates (the series' patch 2)
+"$BUILD/tests/unit/test-vpasid-abi" --tap
+"$BUILD/tests/unit/test-string-input-visitor" --tap
