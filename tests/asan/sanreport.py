@@ -237,7 +237,12 @@ def scan(dirs):
     used = {}
     quiet = 0
     for d in dirs:
-        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if not os.path.isdir(d):
+            # No directory is no evidence: the runs wrote nowhere we read
+            print("---- report directory %s does not exist" % d)
+            n += 1
+            continue
+        for name in sorted(os.listdir(d)):
             path = os.path.join(d, name)
             text = open(path, errors="replace").read()
             for k, v in parse_suppressions_used(text).items():

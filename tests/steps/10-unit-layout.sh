@@ -8,8 +8,11 @@ dumps="$top/../shared/pci-dumps"
 if [ -d "$dumps" ]; then
     export QEMU_TEST_PCI_DUMP_DIR="$dumps"
 fi
-"$BUILD/tests/unit/test-pcie-ext-cap-layout" --tap
+. "$top/tests/lib/counted.sh"
+run_counted test-pcie-ext-cap-layout 27 \
+    "$BUILD/tests/unit/test-pcie-ext-cap-layout" --tap
 # The uAPI and vIOMMU flag values, as literals; the string input visitor's
 # alternates (the series' patch 2)
-"$BUILD/tests/unit/test-vpasid-abi" --tap
-"$BUILD/tests/unit/test-string-input-visitor" --tap
+run_counted test-vpasid-abi 5 "$BUILD/tests/unit/test-vpasid-abi" --tap
+run_counted test-string-input-visitor 9 \
+    "$BUILD/tests/unit/test-string-input-visitor" --tap

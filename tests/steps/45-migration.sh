@@ -9,4 +9,5 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 MIGTEST_QEMU=$(sh "$top/scripts/variant-build.sh" migtest hw/vfio/migration.c \
     's/    if (vfio_viommu_preset(vbasedev)) {/    if (false \&\& vfio_viommu_preset(vbasedev)) {/')
 export MIGTEST_QEMU
-exec /usr/bin/python3 "$top/tests/migration/migrate.py"
+. "$top/tests/lib/counted.sh"
+run_min_passed migrate.py 40 /usr/bin/python3 "$top/tests/migration/migrate.py"

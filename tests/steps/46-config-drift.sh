@@ -4,4 +4,5 @@
 # (tests/hostile/config_drift.py).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-exec /usr/bin/python3 "$top/tests/hostile/config_drift.py"
+. "$top/tests/lib/counted.sh"
+run_min_passed config_drift.py 12 /usr/bin/python3 "$top/tests/hostile/config_drift.py"
