@@ -58,6 +58,10 @@ if [ ! -f "$bld/build.ninja" ] || [ "$(cat "$bld/.vpasid-configure" 2>/dev/null)
     echo "$opts_id" >"$bld/.vpasid-configure"
 fi
 # Drop targets this tree does not have (e.g. before the tests' patch)
+# Regenerate first: after a checkout of an older commit (the bisect work
+# tree going back to the first patch) build.ninja still lists targets that
+# no longer exist there.
+ninja -C "$bld" build.ninja >"$bld/vpasid-regen.log" 2>&1 || true
 have=""
 for t in $TARGETS; do
     if ninja -C "$bld" -t query "$t" >/dev/null 2>&1; then
