@@ -3,13 +3,19 @@
 # run_counted NAME MIN CMD...: run CMD, whose output is TAP, and print it.
 # Fails unless CMD exits 0, plans at least one case ("1..0" fails), skips
 # none ("# SKIP"), and passes at least MIN cases.
-run_counted() {
-    _name=$1 _min=$2
-    shift 2
+# _capture CMD...: run CMD, print its output, keep it in $_out (the caller
+# removes it) and its exit status in $_rc.
+_capture() {
     _out=$(mktemp)
     _rc=0
     "$@" >"$_out" 2>&1 || _rc=$?
     cat "$_out"
+}
+
+run_counted() {
+    _name=$1 _min=$2
+    shift 2
+    _capture "$@"
     _n=$(grep -c '^ok ' "$_out" || true)
     _skip=$(grep -ciE '^(not )?ok .*# skip|^1\.\.0([^0-9]|$)' "$_out" || true)
     rm -f "$_out"
@@ -34,10 +40,7 @@ run_counted() {
 run_min_passed() {
     _name=$1 _min=$2
     shift 2
-    _out=$(mktemp)
-    _rc=0
-    "$@" >"$_out" 2>&1 || _rc=$?
-    cat "$_out"
+    _capture "$@"
     _last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$_out" | tail -n 1)
     rm -f "$_out"
     _p=${_last%% passed*}

@@ -8,12 +8,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/common.sh"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-nok() { failed=$((failed + 1)); echo "not ok - $*"; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$top/tests/lib/checks.sh"
 
 # -- round trip
 if [ -n "$(cd "$WORK" && git status --porcelain -uno)" ]; then
@@ -69,5 +64,4 @@ if [ "$n" -lt 300 ] && ! git ls-files | grep -qE '(^|/)(configure|meson\.build|d
 else
     nok "$n files tracked, or QEMU/Debian build files among them"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

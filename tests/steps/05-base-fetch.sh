@@ -17,12 +17,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/common.sh"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-nok() { failed=$((failed + 1)); echo "not ok - $*"; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$top/tests/lib/checks.sh"
 
 version=$(cat "$top/base/VERSION")
 upstream_ver=${version#*:}
@@ -193,5 +188,4 @@ else
     nok "D: wrong sum, unexpected outcome:"; cat "$tmp/D.out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
