@@ -7,8 +7,8 @@
  *                     (default 0x100 if absent)
  *   [0x1008, 0x100a)  uint16 capability length, clamped to 1..64 (default 8)
  *   [0x100a, ...)     up to MAX_RECORDS records of 6 bytes each:
- *                       uint16 offset  -> pcie_ext_cap_known_size()
- *                       uint16 id      -> pcie_ext_cap_name()
+ *                       uint16 offset  -> the module's known size
+ *                       uint16 id      -> the module's name for it
  *                       uint16 cfglen  -> a heap copy of exactly
  *                                         min(cfglen, 0x1000) bytes, used for
  *                                         known_size(), find_free() and
@@ -25,6 +25,11 @@
 #include "qemu/bswap.h"
 #include "qapi/error.h"
 #include "hw/pci/pcie_ext_cap_layout.h"
+
+/* module-wrap.c: the module's static sizing and naming helpers */
+uint16_t fuzz_ext_cap_known_size(const uint8_t *config, size_t config_len,
+                                 uint16_t offset);
+const char *fuzz_ext_cap_name(uint16_t id);
 
 #define CFG_SIZE        PCIE_EXT_CAP_SPACE_END
 #define EXT_START       PCIE_EXT_CAP_SPACE_START
@@ -146,7 +151,7 @@ static bool bf_slot_free(const uint8_t *cfg, size_t cfg_len, uint32_t offset,
 static void check_known_size(const uint8_t *cfg, size_t cfg_len,
                              uint16_t offset)
 {
-    uint16_t ks = pcie_ext_cap_known_size(cfg, cfg_len, offset);
+    uint16_t ks = fuzz_ext_cap_known_size(cfg, cfg_len, offset);
 
     if (ks) {
         CHECK(ks >= 8 && !(ks & 3), "known_size(0x%x) = 0x%x", offset, ks);
@@ -197,9 +202,9 @@ static void check_layout(const PCIExtCapLayout *layout, const uint8_t *cfg)
         CHECK(r->id == (ldl_le_p(cfg + r->offset) & 0xffff),
               "cap[%u] at 0x%x id 0x%x differs from the header", i,
               r->offset, r->id);
-        /* A known size is exactly what pcie_ext_cap_known_size() says */
+        /* A known size is exactly what fuzz_ext_cap_known_size() says */
         check_known_size(cfg, CFG_SIZE, r->offset);
-        ks = pcie_ext_cap_known_size(cfg, CFG_SIZE, r->offset);
+        ks = fuzz_ext_cap_known_size(cfg, CFG_SIZE, r->offset);
         CHECK(r->size_known == (ks != 0),
               "cap[%u] at 0x%x size_known %d but known_size 0x%x", i,
               r->offset, r->size_known, ks);
@@ -289,7 +294,7 @@ static bool check_slot(const PCIExtCapLayout *layout, int64_t offset,
 
 static void check_name(uint16_t id)
 {
-    const char *name = pcie_ext_cap_name(id);
+    const char *name = fuzz_ext_cap_name(id);
 
     CHECK(name != NULL, "pcie_ext_cap_name(0x%x) is NULL", id);
     CHECK(name[0], "pcie_ext_cap_name(0x%x) is empty", id);

@@ -81,7 +81,8 @@ FUZZER=$BUILD_DIR/fuzz-pcie-ext-cap-layout
 echo "run-fuzz: building $FUZZER"
 echo "run-fuzz:   module $MODULE_SRC"
 # shellcheck disable=SC2086,SC2015  # flag lists split on purpose; A && B || die
-$CC $CFLAGS $SAN -c "$MODULE_SRC" -o "$BUILD_DIR/pcie_ext_cap_layout.o" &&
+$CC $CFLAGS $SAN -DMODULE_SRC="\"$MODULE_SRC\"" -c "$HERE/module-wrap.c" \
+    -o "$BUILD_DIR/pcie_ext_cap_layout.o" &&
 $CC $CFLAGS $HARNESS_SAN -c "$HERE/fuzz-pcie-ext-cap-layout.c" \
     -o "$BUILD_DIR/fuzz-pcie-ext-cap-layout.o" &&
 $CC $SAN "$BUILD_DIR/fuzz-pcie-ext-cap-layout.o" \
