@@ -142,9 +142,15 @@ def dsn_body(serial):
     return struct.pack("<Q", serial)
 
 
-def pasid_body(width, exec_=True, priv=False):
+def pasid_body(width, exec_=True, priv=False, enabled=True):
+    """PASID Capability and Control registers.  A host IOMMU driver that
+    does PASID enables it at probe with every feature the capability
+    offers (Intel, SMMUv3: pci_enable_pasid(pci_pasid_features())), and
+    the kernel reports EXEC/PRIV from Control: @enabled = False models a
+    host IOMMU without PASID support, which never touches Control."""
     cap = (width << 8) | (2 if exec_ else 0) | (4 if priv else 0)
-    return le16(cap) + le16(0)
+    ctl = (1 | (2 if exec_ else 0) | (4 if priv else 0)) if enabled else 0
+    return le16(cap) + le16(ctl)
 
 
 def sriov_body():
@@ -184,6 +190,7 @@ def host(**kw):
     hwtype = kw.pop("hw_info_type", None)
     migration = kw.pop("migration", None)
     drift = kw.pop("config_drift", None)
+    impossible = kw.pop("impossible_host", None)
     keys.update({k: str(v) for k, v in kw.items()})
     return ["iommu.%s: %s" % (k, keys[k]) for k in
             ("max_pasid_log2", "pasid_exec", "pasid_priv",
@@ -191,15 +198,19 @@ def host(**kw):
         ["vfio.expose_pasid: %s" % expose] + \
         (["iommu.hw_info_type: %s" % hwtype] if hwtype else []) + \
         (["vfio.migration: %s" % migration] if migration else []) + \
-        (["vfio.config_drift: %s" % drift] if drift else [])
+        (["vfio.config_drift: %s" % drift] if drift else []) + \
+        (["fake.impossible_host: %s" % impossible] if impossible else [])
 
 
 # ------------------------------------------------------ synthetic profiles
 
-def p_minimal():
+def p_minimal(priv=False, enabled=True):
+    """AER at 0x100 and the device's PASID capability in the last 8 bytes,
+    which the kernel hides (unlinks) from QEMU."""
     c = Cfg()
     common_endpoint(c, 0x00f1)
-    c.ecap(0x100, 0x0001, 1, 0, aer_body())
+    c.ecap(0x100, 0x0001, 1, 0xff8, aer_body())
+    c.ecap(0xff8, 0x001b, 1, 0, pasid_body(20, True, priv, enabled))
     return c
 
 
@@ -207,7 +218,8 @@ def p_vsec_to_end():
     c = Cfg()
     common_endpoint(c, 0x00f2)
     c.ecap(0x100, 0x0001, 1, 0x140, aer_body())
-    c.ecap(0x140, 0x0003, 1, 0x800, dsn_body(0x0011223344556677))
+    c.ecap(0x140, 0x0003, 1, 0x7f8, dsn_body(0x0011223344556677))
+    c.ecap(0x7f8, 0x001b, 1, 0x800, pasid_body(20))        # hidden
     vsec_len = 0x800                      # 0x800 + 0x800 - 1 = 0xfff
     body = le32(0x0001 | (1 << 16) | (vsec_len << 20))
     # a few vendor registers inside, the rest zero (zero is not "free")
@@ -220,7 +232,9 @@ def p_vsec_to_end():
 def p_no_ext_caps():
     c = Cfg()
     common_endpoint(c, 0x00f3)
-    # 0x100..0xfff all zero: "header 0 at 0x100"
+    # The PASID capability is the only one: the kernel hides it as a
+    # placeholder and, with no capability left, serves 0 at 0x100
+    c.ecap(0x100, 0x001b, 1, 0, pasid_body(20))
     return c
 
 
@@ -229,7 +243,8 @@ def p_sriov_ari():
     common_endpoint(c, 0x00f4)
     c.ecap(0x100, 0x0001, 2, 0x148, aer_body())
     c.ecap(0x148, 0x000e, 1, 0x150, le16(0x0000) + le16(0x0000))   # ARI
-    c.ecap(0x150, 0x0010, 1, 0, sriov_body())                      # SR-IOV
+    c.ecap(0x150, 0x0010, 1, 0x190, sriov_body())                  # SR-IOV
+    c.ecap(0x190, 0x001b, 1, 0, pasid_body(20))                    # hidden
     return c
 
 
@@ -238,14 +253,16 @@ def p_backwards_chain():
     common_endpoint(c, 0x00f5)
     c.ecap(0x100, 0x0001, 1, 0x300, aer_body())
     c.ecap(0x300, 0x0003, 1, 0x200, dsn_body(0x8877665544332211))
-    c.ecap(0x200, 0x0018, 1, 0, le16(0x1003) + le16(0x1003))       # LTR
+    c.ecap(0x200, 0x0018, 1, 0x400, le16(0x1003) + le16(0x1003))   # LTR
+    c.ecap(0x400, 0x001b, 1, 0, pasid_body(20))                    # hidden
     return c
 
 
 def p_looping_chain():
     c = Cfg()
     common_endpoint(c, 0x00f6)
-    c.ecap(0x100, 0x0001, 1, 0x140, aer_body())
+    c.ecap(0x100, 0x0001, 1, 0x180, aer_body())
+    c.ecap(0x180, 0x001b, 1, 0x140, pasid_body(20))                # hidden
     c.ecap(0x140, 0x0003, 1, 0x100, dsn_body(0x0102030405060708))  # loops
     return c
 
@@ -281,7 +298,9 @@ def p_pasid_exposed():
 def p_hidden_regs_at_end():
     c = Cfg()
     common_endpoint(c, 0x00fa)
-    c.ecap(0x100, 0x0001, 1, 0, aer_body())
+    # PASID first: hidden as a placeholder, so auto cannot reuse it
+    c.ecap(0x100, 0x001b, 1, 0x200, pasid_body(20))
+    c.ecap(0x200, 0x0001, 1, 0, aer_body())
     # vendor registers in the gap the kernel passes through raw
     c.w32(0xff8, 0x5a5a0001)
     c.w32(0xffc, 0x00000080)
@@ -291,7 +310,8 @@ def p_hidden_regs_at_end():
 def p_hidden_cap_at_end():
     c = Cfg()
     common_endpoint(c, 0x00fb)
-    c.ecap(0x100, 0x0001, 1, 0xf00, aer_body())
+    c.ecap(0x100, 0x001b, 1, 0x200, pasid_body(20))        # placeholder
+    c.ecap(0x200, 0x0001, 1, 0xf00, aer_body())
     # L1 PM Substates (hidden by vfio-pci) whose registers read zero, then
     # a DPC capability (hidden too) ending at 0xfff
     c.ecap(0xf00, 0x001e, 1, 0xfa0, le32(0) + le32(0) + le32(0))
@@ -302,25 +322,31 @@ def p_hidden_cap_at_end():
 SYNTHETIC = [
     ("synthetic-minimal", p_minimal, None, [
         "Minimal synthetic PCIe endpoint: PM, MSI-X (8 vectors in BAR0),",
-        "PCIe v2 cap with FLR, and exactly one extended capability (AER at",
-        "0x100).  Host IOMMU reports PASID width 20 with EXEC.  Baseline for",
-        "vPASID tests: auto placement should pick 0xff8.",
+        "PCIe v2 cap with FLR, AER at 0x100 and the device's own PASID",
+        "capability (width 20, EXEC, enabled by the host) at 0xff8, which",
+        "the kernel hides from QEMU.  Host IOMMU reports PASID width 20 with",
+        "EXEC.  Baseline for vPASID tests: auto reuses the device's own",
+        "PASID offset, 0xff8.",
     ], host(), STD_BARS),
-    ("synthetic-minimal-nopasid-host", p_minimal, 0x00e1, [
-        "Same device as synthetic-minimal, but the host IOMMU reports no",
-        "PASID support (out_max_pasid_log2 = 0): QEMU must not synthesize",
-        "a PASID capability nor set IOMMU_HWPT_ALLOC_PASID.",
-    ], host(max_pasid_log2=0, pasid_exec="no"), STD_BARS),
+    ("synthetic-minimal-nopasid-host", lambda: p_minimal(enabled=False),
+     0x00e1, [
+        "Same device as synthetic-minimal, but the host IOMMU has no PASID",
+        "support: it never enabled PASID on the device and reports",
+        "out_max_pasid_log2 = 0.  QEMU must not synthesize a PASID",
+        "capability nor set IOMMU_HWPT_ALLOC_PASID.",
+     ], host(max_pasid_log2=0, pasid_exec="no"), STD_BARS),
     ("synthetic-minimal-hwpt-reject", p_minimal, 0x00e2, [
         "Same device as synthetic-minimal; the host reports PASID 20 + EXEC",
         "but IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_PASID fails with",
         "EOPNOTSUPP (exercises QEMU's fallback).",
     ], host(hwpt_alloc_pasid="reject"), STD_BARS),
-    ("synthetic-minimal-exec-priv-dirty", p_minimal, 0x00e3, [
-        "Same device as synthetic-minimal; the host reports PASID 20 with",
-        "EXEC and PRIV and IOMMU dirty tracking (HWPT allocated with",
+    ("synthetic-minimal-exec-priv-dirty", lambda: p_minimal(priv=True),
+     0x00e3, [
+        "Same device as synthetic-minimal but its PASID capability offers",
+        "EXEC and PRIV, both enabled by the host; the host reports PASID 20",
+        "with EXEC and PRIV and IOMMU dirty tracking (HWPT allocated with",
         "IOMMU_HWPT_ALLOC_DIRTY_TRACKING).",
-    ], host(pasid_priv="yes", dirty_tracking="yes"), STD_BARS),
+     ], host(pasid_priv="yes", dirty_tracking="yes"), STD_BARS),
     ("synthetic-minimal-hwinfo-none", p_minimal, 0x00e4, [
         "Same device as synthetic-minimal behind an IOMMU driver without",
         "hw_info: IOMMU_GET_HW_INFO answers type NONE with no data (uses",
@@ -338,35 +364,42 @@ SYNTHETIC = [
         "number of earlier reads.  QEMU must decide from one snapshot.",
     ], host(config_drift="0x100-0xfff"), STD_BARS),
     ("synthetic-vsec-to-end", p_vsec_to_end, None, [
-        "AER at 0x100 -> DSN at 0x140 -> Vendor-Specific (VSEC) at 0x800",
-        "whose length field (0x800) makes it reach 0xfff.  Nothing above",
-        "0x800 is free: auto placement must land below the VSEC (0x7f8).",
+        "AER at 0x100 -> DSN at 0x140 -> PASID at 0x7f8 (hidden by the",
+        "kernel) -> Vendor-Specific (VSEC) at 0x800 whose length field",
+        "(0x800) makes it reach 0xfff.  Nothing above 0x800 is free; auto",
+        "reuses the device's own PASID offset below the VSEC (0x7f8).",
     ], host(), STD_BARS),
     ("synthetic-no-ext-caps", p_no_ext_caps, None, [
-        "PCIe endpoint with NO extended capabilities: the dword at 0x100 is",
-        "0.  A synthesized capability must become a valid chain head at",
-        "0x100.",
+        "PCIe endpoint whose only extended capability, PASID at 0x100, is",
+        "hidden by the kernel: with no capability left it serves 0 at",
+        "0x100, so QEMU sees no extended capabilities (the PASID registers",
+        "at 0x104 still read raw).  A synthesized capability must become a",
+        "valid chain head at 0x100's next pointer.",
     ], host(), STD_BARS),
     ("synthetic-sriov-ari", p_sriov_ari, None, [
         "PF-like endpoint: AER 0x100 -> ARI 0x148 -> SR-IOV 0x150 (64 bytes,",
-        "to 0x18f).  The kernel exposes both; QEMU hides SR-IOV and ARI from",
-        "the guest, but their ranges stay occupied.",
+        "to 0x18f) -> PASID 0x190 (hidden by the kernel).  The kernel",
+        "exposes ARI and SR-IOV; QEMU hides them from the guest, but their",
+        "ranges stay occupied.",
     ], host(), STD_BARS),
     ("synthetic-backwards-chain", p_backwards_chain, None, [
         "Extended chain that does not run in address order:",
-        "AER 0x100 -> DSN 0x300 -> LTR 0x200 -> end.",
+        "AER 0x100 -> DSN 0x300 -> LTR 0x200 -> PASID 0x400 (hidden) -> end.",
     ], host(), STD_BARS),
     ("synthetic-looping-chain", p_looping_chain, None, [
-        "ROBUSTNESS ONLY: the extended chain loops, AER 0x100 -> DSN 0x140 ->",
-        "back to 0x100.  Both capabilities are known to vfio-pci, so the",
-        "kernel passes the loop through unchanged (its own walk is bounded).",
-        "See staging/fake-vfio/NOTES.md for what stock QEMU does with it.",
+        "ROBUSTNESS ONLY: the extended chain loops, AER 0x100 -> PASID 0x180",
+        "-> DSN 0x140 -> back to 0x100.  The kernel unlinks the PASID",
+        "capability and passes the AER/DSN loop through unchanged (its own",
+        "walk is bounded); the host finds PASID before the loop.",
     ], host(), STD_BARS),
     ("synthetic-conventional-pci", p_conventional, None, [
         "Conventional PCI function: 256-byte config space (dump stops at",
         "0xff), no PCIe capability, PM + 64-bit MSI, BAR0 mem32.  No",
         "extended config space, so no vPASID whatever the host says.",
-    ], host(), ["bar0: 0x1000 mem32"]),
+    ], host(impossible_host="a conventional function has no PASID "
+            "capability, so a real host reports width 0; this one claims "
+            "20 to show that QEMU still adds nothing"),
+     ["bar0: 0x1000 mem32"]),
     ("synthetic-hidden-first-pasid", p_hidden_first_pasid, None, [
         "Physical PASID capability FIRST at 0x100 (hidden by vfio-pci: QEMU",
         "sees a placeholder header ID 0 / version 0 with next = 0x200),",
@@ -378,15 +411,17 @@ SYNTHETIC = [
         "QEMU must use it and never add a second one.",
     ], host(expose_pasid="yes"), STD_BARS),
     ("synthetic-hidden-regs-at-end", p_hidden_regs_at_end, None, [
-        "AER at 0x100 only, but non-zero vendor registers at 0xff8-0xfff in",
-        "a gap the kernel passes through raw: auto placement must not use",
+        "PASID first at 0x100 (hidden as a placeholder, so not reusable),",
+        "AER at 0x200, and non-zero vendor registers at 0xff8-0xfff in a",
+        "gap the kernel passes through raw: auto placement must not use",
         "0xff8 (the zero check), and must pick 0xff0.",
     ], host(), STD_BARS),
     ("synthetic-hidden-cap-at-end", p_hidden_cap_at_end, None, [
-        "AER 0x100 -> L1 PM Substates 0xf00 -> DPC 0xfa0 (to 0xfdf).  Both",
-        "are hidden by vfio-pci (unlinked) yet still readable at their",
-        "offsets; their registers read zero here, so only the header scan",
-        "keeps auto placement off them.",
+        "PASID 0x100 (placeholder) -> AER 0x200 -> L1 PM Substates 0xf00 ->",
+        "DPC 0xfa0 (to 0xfdf).  L1SS and DPC are hidden by vfio-pci",
+        "(unlinked) yet still readable at their offsets; their registers",
+        "read zero here, so only the header scan keeps auto placement off",
+        "them.",
     ], host(), STD_BARS),
 ]
 

@@ -9,6 +9,7 @@
 # iommu.hwpt_alloc_pasid: accept
 # iommu.dirty_tracking: no
 # vfio.expose_pasid: no
+# fake.impossible_host: a conventional function has no PASID capability, so a real host reports width 0; this one claims 20 to show that QEMU still adds nothing
 # bar0: 0x1000 mem32
 00: 36 1b f7 00 06 00 10 00 01 00 80 08 00 00 00 00
 10: 00 00 00 fe 00 00 00 00 00 00 00 00 00 00 00 00
