@@ -11,6 +11,8 @@
 #   make timings    print cold / warm / incremental set-up + build times
 #   make bench      print ioctl counts per realize and auto/off realize time
 #   make fuzz       fuzz the ext-cap layout helpers (SECONDS_BUDGET, default 3600)
+#   make mutants    build small breaking edits of the series one at a time and
+#                   show that the vfio qtests kill each (not part of 'make check')
 #   make check-fresh  run 'make demo' and 'make check' on a clean debootstrapped
 #                   Debian 12 root (as root; not part of 'make check')
 #
@@ -21,7 +23,7 @@ SHELL := /bin/sh
 S := scripts
 
 .PHONY: all deps base worktree build export check check-series smoke demo bench fuzz \
-        timings clean distclean check-asan check-fresh
+        timings clean distclean check-asan check-fresh mutants
 
 all: build
 
@@ -54,6 +56,9 @@ check-asan: build
 
 demo: build
 	@sh $(S)/demo.sh
+
+mutants: build
+	@sh $(S)/mutants.sh
 
 fuzz: build
 	@SECONDS_BUDGET=$${SECONDS_BUDGET:-3600} sh tests/fuzz/run-fuzz.sh

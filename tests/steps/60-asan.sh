@@ -60,8 +60,8 @@ if grep -E '^(ok|not ok) .*# SKIP|^1\.\.0$' "$testlog"; then
     err "asan: qtest cases were skipped, or a qtest planned none"
     rc=1
 fi
-if [ "$cases" -lt 174 ]; then
-    err "asan: $cases qtest cases passed, at least 174 (28 + 146) expected"
+if [ "$cases" -lt 189 ]; then
+    err "asan: $cases qtest cases passed, at least 189 (28 + 161) expected"
     rc=1
 fi
 say "asan: qtests $(($(date +%s) - t))s, $cases cases ok"

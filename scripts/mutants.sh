@@ -1,0 +1,96 @@
+#!/bin/sh
+# 'make mutants': are the qtests able to fail for the failures that matter?
+# Each mutant is one small breaking edit of the series' QEMU code (a sed
+# expression on one file).  It is built incrementally in one variant work
+# tree (scripts/variant-build.sh: only the edited file compiles) and the
+# vfio qtests run against it with the main build's test binaries and test
+# double.  A mutant is killed when a qtest case fails; every mutant must be.
+# Prints a table: mutant, killed by (the first failing case), seconds.
+#
+#   scripts/mutants.sh [NAME...]       default: every mutant below
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
+
+# name|file|sed expression|what it breaks
+MUTANTS='zero-check-dropped|hw/pci/pcie_ext_cap_layout.c|s/ok = !config\[b\];/ok = true;/|auto takes slots whose device bytes are not zero
+hidden-caps-ignored|hw/pci/pcie_ext_cap_layout.c|/^static void pcie_ext_cap_layout_scan(/,/^{$/s/^{$/{ return;/|no scan for capabilities the kernel hides
+loop-not-detected|hw/pci/pcie_ext_cap_layout.c|s/if (is_header\[next \/ 4\]) {/if (0) {/|a looping chain is walked until the entry limit
+misaligned-accepted|hw/pci/pcie_ext_cap_layout.c|s/^    if (offset \& 3) {/    if (0) {/|an explicit offset need not be dword aligned
+guest-writes-forwarded|hw/vfio/pci.c|s/^    if (vdev->vpasid_cap \&\&$/    if (0 \&\& vdev->vpasid_cap \&\&/|guest writes to the vPASID reach the device
+reset-clear-skipped|hw/vfio/pci.c|s/^    pcie_pasid_reset(PCI_DEVICE(vdev));/    (void)vdev;/|device reset keeps PASID Control
+flr-clear-skipped|hw/vfio/pci.c|s/^        pcie_pasid_reset(pdev);/        (void)pdev;/|a guest FLR keeps PASID Control
+place-0xff8-always|hw/vfio/pci.c|s/^    pcie_pasid_init(pdev, offset, width, exec, priv);/    offset = 0xff8;\n&/|auto and explicit offsets ignored
+viommu-flag-unchecked|hw/vfio/pci.c|s/if (!(flags \& VIOMMU_FLAG_PASID_SUPPORTED)) {/if (0) {/|capability without a PASID-capable vIOMMU
+domain-flag-unchecked|hw/vfio/pci.c|s/^    if ((flags \& VIOMMU_FLAG_WANT_PASID_ATTACH) \&\&$/    if (0 \&\& (flags \& VIOMMU_FLAG_WANT_PASID_ATTACH) \&\&/|capability although the host refused a PASID domain
+exec-not-reported|hw/vfio/pci.c|s/bool exec = vfio_pci_host_iommu_cap(vdev, HOST_IOMMU_DEVICE_CAP_PASID_EXEC);/bool exec = false;/|the host EXEC bit is dropped
+width-unclamped|hw/vfio/pci.c|s/width = MIN(width, PCI_EXT_CAP_PASID_MAX_WIDTH);/width = MIN(width, 31);/|widths above the PCIe 20 bits reach the guest
+off-still-allocates-pasid|hw/vfio/pci.c|s/pasid_ruled_out = vfio_pci_vpasid_ruled_out(vdev) != NULL;/pasid_ruled_out = false;/|off / no extended config space still ask IOMMU_HWPT_ALLOC_PASID
+alloc-pasid-always|hw/vfio/iommufd.c|s/^    if (want_pasid) {$/    if (true) {/|IOMMU_HWPT_ALLOC_PASID requested always
+hw-info-every-time|hw/vfio/iommufd.c|s/if (!vbasedev->hw_info_valid) {/if (true) {/|IOMMU_GET_HW_INFO asked twice again
+ctrl-enables-writable|hw/pci/pcie.c|s/control_reg_rw_mask = PCI_PASID_CTRL_ENABLE;/control_reg_rw_mask = PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_EXEC | PCI_PASID_CTRL_PRIV;/|unsupported PASID Control enables writable'
+
+qtests="vfio-iommufd-test vfio-vpasid-test"
+for t in $qtests; do
+    [ -x "$BUILD/tests/qtest/$t" ] || { err "mutants: build first ($t)"; exit 2; }
+done
+lib=$BUILD/tests/qtest/fake-vfio/libfake-vfio.so
+
+# Run the qtests against @1; print the first failing case, or nothing
+run_qtests() {
+    for t in $qtests; do
+        out=$(QTEST_QEMU_BINARY=$1 QTEST_FAKE_VFIO_LIB=$lib \
+              QTEST_VFIO_PROFILES=$top/profiles \
+              "$BUILD/tests/qtest/$t" --tap -k 2>/dev/null)
+        rc=$?
+        first=$(printf '%s\n' "$out" | sed -n 's/^not ok [0-9]* \([^ ]*\).*/\1/p' |
+                head -n 1)
+        if [ -n "$first" ]; then
+            echo "$first"
+            return
+        fi
+        if [ "$rc" -ne 0 ] || ! printf '%s\n' "$out" | grep -q '^ok '; then
+            echo "$t (exit $rc)"
+            return
+        fi
+    done
+}
+
+say "mutants: control run of the unmutated build"
+first=$(run_qtests "$BUILD/qemu-system-x86_64")
+if [ -n "$first" ]; then
+    err "mutants: the unmutated build fails $first; fix that first"
+    exit 2
+fi
+
+mkdir -p "$top/work/logs"
+rm -f "$top/work/logs/mutants.survivors"
+printf '%-26s %-62s %s\n' "mutant" "killed by" "seconds"
+echo "$MUTANTS" | while IFS='|' read -r name file expr what; do
+    if [ $# -gt 0 ]; then
+        case " $* " in *" $name "*) ;; *) continue ;; esac
+    fi
+    start=$(date +%s)
+    if ! bin=$(sh "$top/scripts/variant-build.sh" mutant "$file" "$expr" \
+               2>"$top/work/logs/mutant-$name.log"); then
+        printf '%-26s %-62s %s\n' "$name" "BUILD FAILED (work/logs/mutant-$name.log)" "-"
+        echo x >>"$top/work/logs/mutants.survivors"
+        continue
+    fi
+    first=$(run_qtests "$bin")
+    secs=$(($(date +%s) - start))
+    if [ -z "$first" ]; then
+        first="SURVIVED ($what)"
+        echo x >>"$top/work/logs/mutants.survivors"
+    fi
+    printf '%-26s %-62s %s\n' "$name" "$first" "$secs"
+done
+n=$(cat "$top/work/logs/mutants.survivors" 2>/dev/null | wc -l)
+rm -f "$top/work/logs/mutants.survivors"
+echo
+if [ "$n" -ne 0 ]; then
+    err "mutants: $n mutant(s) survived or did not build"
+    exit 1
+fi
+say "mutants: every mutant killed"
