@@ -37,21 +37,31 @@ for t in $qtests; do
 done
 lib=$BUILD/tests/qtest/fake-vfio/libfake-vfio.so
 
-# Run the qtests against @1; print the first failing case, or nothing
+# Run the qtests against @1; print the first failing case, or nothing.
+# A case that aborts (g_assert) ends the binary without a "not ok" line:
+# it is the case after the last one that passed, in the order of -l.
 run_qtests() {
     for t in $qtests; do
-        out=$(QTEST_QEMU_BINARY=$1 QTEST_FAKE_VFIO_LIB=$lib \
-              QTEST_VFIO_PROFILES=$top/profiles \
-              "$BUILD/tests/qtest/$t" --tap -k 2>/dev/null)
+        bin=$BUILD/tests/qtest/$t
+        out=$( (QTEST_QEMU_BINARY=$1 QTEST_FAKE_VFIO_LIB=$lib \
+                QTEST_VFIO_PROFILES=$top/profiles "$bin" --tap -k) \
+               2>/dev/null)
         rc=$?
-        first=$(printf '%s\n' "$out" | sed -n 's/^not ok [0-9]* \([^ ]*\).*/\1/p' |
-                head -n 1)
+        first=$(printf '%s\n' "$out" |
+                sed -n 's/^not ok [0-9]* \([^ ]*\).*/\1/p' | head -n 1)
+        if [ -z "$first" ] && [ "$rc" -ne 0 ]; then
+            passed=$(printf '%s\n' "$out" | grep -c '^ok ')
+            first=$(QTEST_QEMU_BINARY=$1 QTEST_FAKE_VFIO_LIB=$lib \
+                    QTEST_VFIO_PROFILES=$top/profiles "$bin" -l 2>/dev/null |
+                    grep '^/' | sed -n "$((passed + 1))p")
+            first="${first:-$t} (aborted)"
+        fi
         if [ -n "$first" ]; then
             echo "$first"
             return
         fi
-        if [ "$rc" -ne 0 ] || ! printf '%s\n' "$out" | grep -q '^ok '; then
-            echo "$t (exit $rc)"
+        if ! printf '%s\n' "$out" | grep -q '^ok '; then
+            echo "$t (no case ran)"
             return
         fi
     done
