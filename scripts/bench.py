@@ -20,7 +20,6 @@ import argparse
 import collections
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -29,33 +28,24 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "tests", "lib"))
-import fakevfio  # noqa: E402
-import qmp  # noqa: E402
+import consts  # noqa: E402
+import vm as vmlib  # noqa: E402
 
-PROFILE = os.path.join(qmp.TOP, "profiles", "synthetic-minimal.profile")
+PROFILE = os.path.join(consts.PROFILES, "synthetic-minimal.profile")
 
 
 def run(qemu, ndev, dev_extra="", log=None):
-    # -accel tcg: QEMU's default may be KVM, whose kvm-vfio device refuses
-    # the test double's file descriptors.
-    args = ["-M", "q35", "-accel", "tcg", "-nodefaults", "-display", "none", "-S",
-            "-device", fakevfio.VIOMMU, "-object", "iommufd,id=iommufd0"]
+    # -accel tcg (vm.VM names it): QEMU's default may be KVM, whose
+    # kvm-vfio device refuses the test double's file descriptors.
+    args = vmlib.machine(consts.VIOMMU_PASID) + ["-S"] + vmlib.iommufd()
     for i in range(1, ndev + 1):
-        args += ["-device", "pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,"
-                 "addr=0x%x" % (i, i, i + 1),
-                 "-device", "vfio-pci,host=0000:%02x:00.0,iommufd=iommufd0,"
-                 "bus=rp%d%s" % (i, i, dev_extra)]
-    env = {"LD_PRELOAD": fakevfio.LIB, "FAKE_VFIO_PROFILES": ":".join([PROFILE] * ndev),
-           "FAKE_VFIO_LOG": log or os.devnull}
-    old = qmp.QEMU_BIN
-    qmp.QEMU_BIN = qemu
-    try:
-        t0 = time.monotonic()
-        with qmp.QEMU(args, env=env) as vm:
-            vm.quit()
-        return time.monotonic() - t0
-    finally:
-        qmp.QEMU_BIN = old
+        args += vmlib.root_port(i) + vmlib.vfio_pci(
+            consts.host_bdf(i), bus="rp%d" % i, dev_id=None, opts=dev_extra)
+    t0 = time.monotonic()
+    with vmlib.VM(args, "tcg", binary=qemu, profiles=[PROFILE] * ndev,
+                  fake_log=log) as g:
+        g.vm.quit()
+    return time.monotonic() - t0
 
 
 def ioctl_counts(qemu, ndev):
@@ -80,7 +70,7 @@ def main():
                     help="skip the guest boot figure (needs the guest "
                     "packages, ~20 s per firmware)")
     opts = ap.parse_args()
-    binaries = [("series", qmp.QEMU_BIN)] + [
+    binaries = [("series", consts.QEMU_BIN)] + [
         tuple(q.split("=", 1)) for q in opts.qemu]
 
     print("== ioctls per realize (fake-vfio log; q35 + intel-iommu PASID "
@@ -102,10 +92,10 @@ def main():
           "(QEMU start to QMP quit, 1 device, %d runs each, alternating)"
           % opts.runs)
     auto, off = [], []
-    run(qmp.QEMU_BIN, 1)                      # warm the page cache
+    run(consts.QEMU_BIN, 1)                   # warm the page cache
     for _ in range(opts.runs):
-        auto.append(run(qmp.QEMU_BIN, 1, ",x-vpasid-cap-offset=auto"))
-        off.append(run(qmp.QEMU_BIN, 1, ",x-vpasid-cap-offset=off"))
+        auto.append(run(consts.QEMU_BIN, 1, ",x-vpasid-cap-offset=auto"))
+        off.append(run(consts.QEMU_BIN, 1, ",x-vpasid-cap-offset=off"))
     ma, mo = statistics.median(auto), statistics.median(off)
     print("auto: median %.1f ms (min %.1f)" % (ma * 1e3, min(auto) * 1e3))
     print("off:  median %.1f ms (min %.1f)" % (mo * 1e3, min(off) * 1e3))
@@ -120,40 +110,52 @@ def main():
 def guest_boot():
     print("\n== guest boot to decoded capability (Linux guest, TCG; "
           "seconds from QEMU start)")
-    script = os.path.join(qmp.TOP, "tests", "guest", "run-guest.sh")
+    script = os.path.join(consts.TOP, "tests", "guest", "run-guest.sh")
     for fw in ("seabios", "ovmf"):
-        out = tempfile.mkdtemp(prefix="vpasid-bench-guest-")
-        args = ["sh", script, "--out", out] + (["--ovmf"] if fw == "ovmf"
-                                               else [])
-        rc = subprocess.run(args, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL).returncode
-        marks = []
-        try:
-            with open(os.path.join(out, "timeline.txt")) as f:
-                for line in f:
-                    t, _, what = line.strip().partition(" ")
-                    try:
-                        marks.append((float(t), what))
-                    except ValueError:      # "start 0.00", "exit 17.3"
-                        pass
-        except OSError:
-            pass
+        with vmlib.scratch("vpasid-bench-guest-") as out:
+            rc, marks = guest_run(script, out, fw)
         init = next((t for t, w in marks if "INIT START" in w), None)
         dev = next((t for t, w in marks if "=== DEVICE pasid" in w), None)
-        shutil.rmtree(out, ignore_errors=True)
         print("%-8s /init runs at %s s, lspci of the vPASID device at %s s, "
               "checks %s" % (fw, init, dev, "passed" if rc == 0
                              else "FAILED (rc %d)" % rc))
 
 
+def guest_run(script, out, fw):
+    args = ["sh", script, "--out", out] + (["--ovmf"] if fw == "ovmf"
+                                           else [])
+    rc = subprocess.run(args, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL).returncode
+    marks = []
+    try:
+        with open(os.path.join(out, "timeline.txt")) as f:
+            for line in f:
+                t, _, what = line.strip().partition(" ")
+                try:
+                    marks.append((float(t), what))
+                except ValueError:      # "start 0.00", "exit 17.3"
+                    pass
+    except OSError:
+        pass
+    return rc, marks
+
+
 def migration_downtime(runs):
-    sys.path.insert(0, os.path.join(qmp.TOP, "tests", "migration"))
+    sys.path.insert(0, os.path.join(consts.TOP, "tests", "migration"))
     import migrate  # noqa: E402
 
     print("\n== migration downtime (migratable fake device, no vIOMMU, "
           "qtest accelerator, 128 MiB RAM, UNIX socket; %d runs)" % runs)
+    with vmlib.scratch("vpasid-bench-mig-") as tmp:
+        down, total = migration_runs(migrate, tmp, runs)
+    if down:
+        print("downtime: median %s ms (min %s, max %s); total time median "
+              "%s ms" % (statistics.median(down), min(down), max(down),
+                         statistics.median(total)))
+
+
+def migration_runs(migrate, tmp, runs):
     down, total = [], []
-    tmp = tempfile.mkdtemp(prefix="vpasid-bench-mig-")
     for i in range(runs):
         sock = os.path.join(tmp, "m%d.sock" % i)
         with migrate.Guest(tmp, "s%d" % i, False) as src, \
@@ -168,10 +170,7 @@ def migration_downtime(runs):
             total.append(st["total-time"])
             src.vm.quit()
             dst.vm.quit()
-    if down:
-        print("downtime: median %s ms (min %s, max %s); total time median "
-              "%s ms" % (statistics.median(down), min(down), max(down),
-                         statistics.median(total)))
+    return down, total
 
 
 if __name__ == "__main__":

@@ -37,5 +37,6 @@ esac
 
 EXTRA_CONFIGURE_OPTS="--enable-asan --enable-ubsan" \
 BUILD_TARGETS="tests/qtest/fake-vfio/libfake-vfio.so
-    tests/qtest/vfio-iommufd-test tests/qtest/vfio-vpasid-test" \
+    tests/qtest/vfio-iommufd-test tests/qtest/vfio-vpasid-test
+    tests/qtest/vfio-dma-test tests/qtest/vfio-pasid-bind-test" \
     exec sh "$top/scripts/build.sh" "$WORK" "$ASAN_BUILD"

@@ -27,7 +27,11 @@ TARGETS="qemu-system-x86_64
     tests/unit/test-pcie-ext-cap-layout tests/unit/test-vpasid-abi
     tests/unit/test-string-input-visitor
     tests/qtest/fake-vfio/libfake-vfio.so
-    tests/qtest/vfio-iommufd-test tests/qtest/vfio-vpasid-test"
+    tests/qtest/fake-vfio/fake-vfio-uapi-test
+    tests/qtest/fake-vfio/fake-vfio-config-test
+    tests/qtest/vfio-iommufd-test tests/qtest/vfio-vpasid-test
+    tests/qtest/vfio-dma-test tests/qtest/vtd-qdriver-test
+    tests/qtest/vfio-pasid-bind-test"
 if [ "${BUILD_TARGETS+set}" = set ]; then
     TARGETS="qemu-system-x86_64 $BUILD_TARGETS"
 fi

@@ -14,17 +14,16 @@ import os
 import shlex
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "tests", "lib"))
-import fakevfio  # noqa: E402
-import qmp  # noqa: E402
+import consts  # noqa: E402
 import qtestproto  # noqa: E402
+import vm as vmlib  # noqa: E402
 
-TOP = qmp.TOP
+TOP = consts.TOP
 PROFILE = os.environ.get("DEMO_PROFILE",
-                         os.path.join(TOP, "profiles",
+                         os.path.join(consts.PROFILES,
                                       "real-intel-dsa-0b25.profile"))
 BOLD, OFF = ("\033[1;32m", "\033[0m") if sys.stdout.isatty() else (">> ", "")
 
@@ -34,7 +33,11 @@ def header(text):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="vpasid-demo-")
+    with vmlib.scratch("vpasid-demo-") as tmp:
+        return demo(tmp)
+
+
+def demo(tmp):
     log = os.path.join(tmp, "fake-vfio.jsonl")
     trace = os.path.join(tmp, "trace.log")
     name = [line.split(":", 1)[1].strip() for line in open(PROFILE)
@@ -46,29 +49,24 @@ def main():
           "(device model, not hardware):\n  %s\n  profile %s"
           % (name, os.path.relpath(PROFILE, TOP)))
 
-    qt = qtestproto.QTest()
-    args = ["-M", "q35", "-nodefaults", "-display", "none",
-            "-device", fakevfio.VIOMMU,
-            "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2",
-            "-object", "iommufd,id=iommufd0",
-            "-device", "vfio-pci,host=0000:01:00.0,iommufd=iommufd0,bus=rp1,"
-            "id=hostdev0",
+    args = vmlib.machine(consts.VIOMMU_PASID) + vmlib.root_port(1) + \
+        vmlib.iommufd() + vmlib.vfio_pci() + [
             "-trace", "vfio_pci_vpasid_*", "-trace",
-            "iommufd_cdev_autodomain_*", "-D", trace] + qt.args()
+            "iommufd_cdev_autodomain_*", "-D", trace]
+    g = vmlib.VM(args, "qtest", profiles=[PROFILE], fake_log=log)
     header("QEMU command line")
-    print("$ " + " ".join(shlex.quote(a) for a in [qmp.QEMU_BIN] + args
+    # what QEMU runs, but for the QMP socket's scratch path
+    print("$ " + " ".join(shlex.quote(a) for a in g.vm.args[:-2]
                           + ["-qmp", "unix:...,server=on"]))
-    env = {"LD_PRELOAD": fakevfio.LIB, "FAKE_VFIO_PROFILES": PROFILE,
-           "FAKE_VFIO_LOG": log}
-    with qmp.QEMU(args, env=env) as vm:
-        qt.accept()
+    with g:
+        qt = g.qt
         qt.enable_ecam()
-        qt.set_bridge_bus(2, 1)
-        cfg = qt.read_config(1, 0)
-        eff = vm.cmd("qom-get", path="/machine/peripheral/hostdev0",
-                     property="x-vpasid-cap-offset-effective")
-        vm.quit()
-    qt.close()
+        qt.set_bridge_bus(consts.RP_SLOT, consts.DEV_BUS)
+        cfg = qt.read_config(consts.DEV_BUS, consts.DEV_DEVFN)
+        eff = g.vm.cmd("qom-get",
+                       path="/machine/peripheral/" + consts.DEV_ID,
+                       property="x-vpasid-cap-offset-effective")
+        g.vm.quit()
 
     header("QEMU's decision (trace events)")
     with open(trace) as f:

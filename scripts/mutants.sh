@@ -29,7 +29,7 @@ width-unclamped|hw/vfio/pci.c|s/width = MIN(width, PCI_EXT_CAP_PASID_MAX_WIDTH);
 off-still-allocates-pasid|hw/vfio/pci.c|s/pasid_ruled_out = vfio_pci_vpasid_ruled_out(vdev) != NULL;/pasid_ruled_out = false;/|off / no extended config space still ask IOMMU_HWPT_ALLOC_PASID
 alloc-pasid-always|hw/vfio/iommufd.c|s/^    if (want_pasid) {$/    if (true) {/|IOMMU_HWPT_ALLOC_PASID requested always
 hw-info-every-time|hw/vfio/iommufd.c|s/if (!vbasedev->hw_info_valid) {/if (true) {/|IOMMU_GET_HW_INFO asked twice again
-ctrl-enables-writable|hw/pci/pcie.c|s/control_reg_rw_mask = PCI_PASID_CTRL_ENABLE;/control_reg_rw_mask = PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_EXEC | PCI_PASID_CTRL_PRIV;/|unsupported PASID Control enables writable'
+ctrl-enables-writable|hw/pci/pcie.c|s/control_reg_rw_mask = PCI_PASID_CTRL_ENABLE;/control_reg_rw_mask = 0x7;/|unsupported PASID Control enables writable'
 
 qtests="vfio-iommufd-test vfio-vpasid-test"
 for t in $qtests; do
@@ -77,7 +77,7 @@ fi
 mkdir -p "$top/work/logs"
 rm -f "$top/work/logs/mutants.survivors"
 printf '%-26s %-62s %s\n' "mutant" "killed by" "seconds"
-echo "$MUTANTS" | while IFS='|' read -r name file expr what; do
+printf '%s\n' "$MUTANTS" | while IFS='|' read -r name file expr what; do
     if [ $# -gt 0 ]; then
         case " $* " in *" $name "*) ;; *) continue ;; esac
     fi
@@ -88,7 +88,8 @@ echo "$MUTANTS" | while IFS='|' read -r name file expr what; do
         echo x >>"$top/work/logs/mutants.survivors"
         continue
     fi
-    first=$(run_qtests "$bin")
+    # (dash reports a case that aborts on stderr: keep the table clean)
+    first=$(run_qtests "$bin" 2>/dev/null)
     secs=$(($(date +%s) - start))
     if [ -z "$first" ]; then
         first="SURVIVED ($what)"

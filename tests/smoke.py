@@ -7,25 +7,25 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-import qmp  # noqa: E402
+import consts  # noqa: E402
 import tap  # noqa: E402
+import vm  # noqa: E402
 
 report = tap.Report()
 check = report.check
 
 
-with open(os.path.join(qmp.WORK, "VERSION")) as f:
+with open(os.path.join(consts.WORK, "VERSION")) as f:
     want = f.read().strip()
 
-with qmp.QEMU(["-M", "q35", "-nodefaults", "-display", "none", "-accel", "tcg",
-               "-device", "intel-iommu", "-S"]) as vm:
-    v = vm.cmd("query-version")["qemu"]
+with vm.VM(vm.machine(consts.VIOMMU_PLAIN) + ["-S"], "tcg") as g:
+    v = g.vm.cmd("query-version")["qemu"]
     got = "%d.%d.%d" % (v["major"], v["minor"], v["micro"])
     check("query-version reports the base's version %s" % want, got == want, got)
-    rc = vm.quit()
+    rc = g.vm.quit()
     check("quit: QEMU exits with status 0", rc == 0, "exit %s" % rc)
 
-out = subprocess.run([qmp.QEMU_BIN, "-device", "vfio-pci,help"],
+out = subprocess.run([consts.QEMU_BIN, "-device", "vfio-pci,help"],
                      capture_output=True, text=True, timeout=60)
 check("-device vfio-pci,help exits 0", out.returncode == 0, out.stderr)
 lines = out.stdout.splitlines()

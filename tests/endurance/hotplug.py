@@ -46,30 +46,29 @@ fail (README "Sanitizers and endurance").
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.path.insert(0, os.path.join(TOP, "tests", "asan"))
+import consts  # noqa: E402
 import fakevfio  # noqa: E402
 import qmp  # noqa: E402
-import qtestproto  # noqa: E402
 import sanreport  # noqa: E402
 import tap  # noqa: E402
+import vm as vmlib  # noqa: E402
 
-WORK = os.environ.get("WORK", os.path.join(TOP, "work", "qemu"))
-ASAN_BUILD = os.environ.get("ASAN_BUILD", os.path.join(WORK, "build-asan"))
+ASAN_BUILD = os.environ.get("ASAN_BUILD", os.path.join(consts.WORK,
+                                                       "build-asan"))
 QEMU = os.path.join(ASAN_BUILD, "qemu-system-x86_64")
 FAKE_LIB = os.path.join(ASAN_BUILD, "tests", "qtest", "fake-vfio",
                         "libfake-vfio.so")
-PROFILE = os.path.join(TOP, "profiles", "synthetic-minimal.profile")
+PROFILE = os.path.join(consts.PROFILES, "synthetic-minimal.profile")
 
-RP_SLOT, DEV_BUS, DEV_DEVFN = 2, 1, 0
+RP_SLOT, DEV_BUS, DEV_DEVFN = consts.RP_SLOT, consts.DEV_BUS, consts.DEV_DEVFN
 PCI_EXT_CAP_ID_PASID = 0x1b
 DEV_ID = "hp"
 
@@ -185,31 +184,21 @@ def run_qemu(cycles, profile, supp, tmp, fault_lib=None, fault=None,
     if fault_lib:
         preload.append(fault_lib)
         env["HOTPLUG_FAULT"] = fault
-    preload.append(FAKE_LIB)
-    env.update({"LD_PRELOAD": ":".join(preload),
-                "FAKE_VFIO_PROFILES": profile + (":" + profile if anchor
-                                                  else ""),
-                "FAKE_VFIO_LOG": log_path})
-    qt = qtestproto.QTest()
-    args = ["-M", "q35", "-nodefaults", "-display", "none",
-            "-device", fakevfio.VIOMMU,
-            "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,"
-            "addr=0x%x" % RP_SLOT,
-            "-object", "iommufd,id=iommufd0"] + qt.args() + [
-                "-qtest-log", "/dev/null"]
+    args = vmlib.machine(consts.VIOMMU_PASID) + vmlib.root_port(1) + \
+        vmlib.iommufd() + ["-qtest-log", "/dev/null"]
     if anchor:
-        args += ["-object", "iommufd,id=iommufd1",
-                 "-device", "vfio-pci,host=0000:02:00.0,iommufd=iommufd1,"
-                 "bus=pcie.0,addr=0x3,id=anchor"]
-    saved_bin = qmp.QEMU_BIN
-    qmp.QEMU_BIN = QEMU
-    vm = qmp.QEMU(args, env=env, timeout=120)
-    qmp.QEMU_BIN = saved_bin
+        args += vmlib.iommufd("iommufd1") + vmlib.vfio_pci(
+            consts.host_bdf(2), bus="pcie.0", addr="0x3", dev_id="anchor",
+            iommufd_id="iommufd1")
+    g = vmlib.VM(args, "qtest", binary=QEMU,
+                 profiles=[profile] * (2 if anchor else 1),
+                 fake_log=log_path, lib=FAKE_LIB, preload=preload, env=env,
+                 timeout=120)
+    vm, qt = g.vm, g.qt
     fakelog = FakeLog(log_path)
     t0 = time.time()
     try:
-        with vm:
-            qt.accept()
+        with g:
             pid = vm.proc.pid
             fakelog.poll()
             r.iommufd_open = fakelog.held("iommufd")
@@ -217,7 +206,8 @@ def run_qemu(cycles, profile, supp, tmp, fault_lib=None, fault=None,
             for c in range(1, cycles + 1):
                 r.cycle = c
                 vm.cmd("device_add", driver="vfio-pci", id=DEV_ID,
-                       host="0000:01:00.0", iommufd="iommufd0", bus="rp1")
+                       host=consts.BDF, iommufd=consts.IOMMUFD_ID,
+                       bus=consts.RP_ID)
                 r.eff.add(vm.cmd("qom-get",
                                  path="/machine/peripheral/" + DEV_ID,
                                  property="x-vpasid-cap-offset-effective"))
@@ -258,8 +248,7 @@ def run_qemu(cycles, profile, supp, tmp, fault_lib=None, fault=None,
         r.stderr += "\nhotplug.py: in cycle %d: %s" % (r.cycle, e)
         r.status = vm.proc.returncode if vm.proc else None
     finally:
-        qt.close()
-    shutil.rmtree(vm.dir, ignore_errors=True)
+        g.close()
     return r
 
 
@@ -281,13 +270,17 @@ def main():
                     help="keep a cold-plugged second vfio device, so the "
                     "hot-plugged one is never the last")
     opts = ap.parse_args()
-    n = opts.cycles
-    rep = tap.Report()
     for f in (QEMU, FAKE_LIB):
         if not os.path.exists(f):
             print("missing %s: run scripts/build-asan.sh" % f)
             return 1
-    tmp = tempfile.mkdtemp(prefix="vpasid-endurance-")
+    with vmlib.scratch("vpasid-endurance-") as tmp:
+        return endurance(opts, tmp)
+
+
+def endurance(opts, tmp):
+    n = opts.cycles
+    rep = tap.Report()
     supp = sanreport.SUPP
     fault_lib = None
     if opts.fault:
@@ -388,7 +381,6 @@ def main():
               "offsets %s, header 0x%08x" % (eff, hdr))
     print("# figures: cycles=%d fds=%s/%s seconds=%.1f (1-cycle run %.1f s)"
           % (n, r.fds.get(1), r.fds.get(n), r.seconds, runs[1].seconds))
-    shutil.rmtree(tmp, ignore_errors=True)
     return rep.finish()
 
 

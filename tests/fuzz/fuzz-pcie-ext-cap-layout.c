@@ -15,6 +15,13 @@
  *                                         build() so ASan sees any read past
  *                                         config_len
  *
+ * The layout is built and checked twice: on the raw bytes (what the
+ * hardware holds) and on kernel vfio-pci's view of them (what QEMU reads
+ * through the kernel: tests/qtest/fake-vfio/kernel-view.c, the model the
+ * fake-vfio test double serves, linked in by run-fuzz.sh), treating the
+ * bytes as a PCIe device's.  On the view, the free-slot search must also
+ * stay clear of every capability the kernel keeps.
+ *
  * Every invariant failure prints what failed and calls abort(), which
  * libFuzzer reports as a crash.
  *
@@ -25,6 +32,7 @@
 #include "qemu/bswap.h"
 #include "qapi/error.h"
 #include "hw/pci/pcie_ext_cap_layout.h"
+#include "tests/qtest/fake-vfio/kernel-view.h"
 
 /* module-wrap.c: the module's static sizing and naming helpers */
 uint16_t fuzz_ext_cap_known_size(const uint8_t *config, size_t config_len,
@@ -360,6 +368,52 @@ static void check_truncated(const PCIExtCapLayout *layout,
     free(copy);
 }
 
+/*
+ * The layout of kernel vfio-pci's view of @cfg: the same invariants as
+ * on the raw bytes, and no free slot on top of a capability the kernel
+ * keeps (its map gives the bytes it owns).
+ */
+static void check_kernel_view(const uint8_t *cfg, uint16_t len)
+{
+    static struct kview kv;
+    static uint8_t view[CFG_SIZE];
+    static PCIExtCapLayout layout;
+    uint16_t slot;
+    uint32_t b;
+
+    if (kv_view_of(&kv, cfg, KV_ASSUME_PCIE, view) < 0) {
+        return;                 /* the kernel refuses such a device */
+    }
+    /* Bytes no capability owns are read from the device unchanged */
+    for (b = EXT_START; b < CFG_SIZE; b++) {
+        CHECK(kv.map[b] != KV_MAP_INVALID || view[b] == cfg[b],
+              "kernel view: unassigned byte 0x%x reads 0x%02x, device 0x%02x",
+              b, view[b], cfg[b]);
+    }
+
+    memset(&layout, 0xa5, sizeof(layout));
+    pcie_ext_cap_layout_build(&layout, view, CFG_SIZE);
+    check_layout(&layout, view);
+    bf_owned_init(&layout);
+    slot = check_find_free(&layout, view, CFG_SIZE, len);
+    if (slot) {
+        CHECK(check_slot(&layout, slot, len),
+              "kernel view: check_slot rejected find_free's 0x%x (len %u)",
+              slot, len);
+        for (b = slot; b < (uint32_t)slot + len; b++) {
+            /* the placeholder, or a standard capability running past 0xff */
+            bool not_ecap = (kv.placeholder && b >= kv.placeholder &&
+                             b < kv.placeholder + 4u) || b < kv.std_end;
+
+            CHECK(kv.map[b] == KV_MAP_INVALID || not_ecap,
+                  "kernel view: find_free(len %u) 0x%x lands on byte 0x%x of "
+                  "a capability the kernel keeps (ID 0x%02x)", len, slot, b,
+                  kv.map[b]);
+        }
+    }
+    check_edges(&layout, len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t cfg[CFG_SIZE];
@@ -419,5 +473,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_overlap(&layout, offset, id);
         check_truncated(&layout, &scratch, cfg, cfg_len, offset, len);
     }
+
+    check_kernel_view(cfg, len);
     return 0;
 }

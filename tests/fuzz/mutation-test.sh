@@ -31,8 +31,8 @@ muts = {
         '        if (is_header[next / 4]) {',
         '        if (0 && is_header[next / 4]) {'),
     'find-free-skips-top-slot': (
-        '    offset = ROUND_DOWN(PCIE_EXT_CAP_SPACE_END - len, 4);',
-        '    offset = ROUND_DOWN(PCIE_EXT_CAP_SPACE_END - len, 4) - 4;'),
+        '    offset = ROUND_DOWN(hi - len, 4);',
+        '    offset = ROUND_DOWN(hi - len, 4) - 4;'),
     'overlap-off-by-one': (
         'if (offset < (uint64_t)r->offset + r->size && r->offset < end) {',
         'if (offset < (uint64_t)r->offset + r->size - 1 && r->offset < end) {'),

@@ -10,6 +10,10 @@
 #   QEMU_BUILD      its meson build dir, for generated headers and
 #                   libqemuutil.a                  (default: $QEMU_SRC/build)
 #   MODULE_SRC      the module to fuzz  (default: $QEMU_SRC/hw/pci/pcie_ext_cap_layout.c)
+#   KVIEW_SRC       kernel vfio-pci's view of config space, the model the
+#                   fake-vfio double serves; the harness also runs the
+#                   layout on that view
+#                   (default: $QEMU_SRC/tests/qtest/fake-vfio/kernel-view.c)
 #   CC              compiler                                  (default: clang)
 #   NICE            niceness of the fuzzing run, '' = none    (default: 10)
 #   KEEP_GOING      1 = fuzz even if a regression input still fails
@@ -30,6 +34,7 @@ SECONDS_BUDGET=${SECONDS_BUDGET:-60}
 QEMU_SRC=${QEMU_SRC:-$(CDPATH= cd -- "$HERE/../.." && pwd)/work/qemu}
 QEMU_BUILD=${QEMU_BUILD:-$QEMU_SRC/build}
 MODULE_SRC=${MODULE_SRC:-$QEMU_SRC/hw/pci/pcie_ext_cap_layout.c}
+KVIEW_SRC=${KVIEW_SRC:-$QEMU_SRC/tests/qtest/fake-vfio/kernel-view.c}
 CC=${CC:-clang}
 NICE=${NICE-10}
 KEEP_GOING=${KEEP_GOING:-0}
@@ -52,6 +57,8 @@ mkdir -p "$BUILD_DIR" "$BUILD_DIR/corpus" "$BUILD_DIR/artifacts" \
 command -v "$CC" >/dev/null 2>&1 ||
     die "$CC not found (apt-get install -y clang libclang-rt-14-dev)"
 [ -f "$MODULE_SRC" ] || die "$MODULE_SRC: not found"
+[ -f "$KVIEW_SRC" ] ||
+    die "$KVIEW_SRC: not found (a tree with tests/qtest/fake-vfio/kernel-view.c)"
 [ -f "$QEMU_BUILD/config-host.h" ] ||
     die "$QEMU_BUILD: not a configured QEMU build directory"
 [ -f "$QEMU_BUILD/libqemuutil.a" ] ||
@@ -80,13 +87,17 @@ FUZZER=$BUILD_DIR/fuzz-pcie-ext-cap-layout
 
 echo "run-fuzz: building $FUZZER"
 echo "run-fuzz:   module $MODULE_SRC"
+echo "run-fuzz:   kernel view $KVIEW_SRC"
+# The kernel-view model is checked code like the harness: sanitizers, no
+# coverage feedback (libFuzzer should chase the module's branches).
 # shellcheck disable=SC2086,SC2015  # flag lists split on purpose; A && B || die
 $CC $CFLAGS $SAN -DMODULE_SRC="\"$MODULE_SRC\"" -c "$HERE/module-wrap.c" \
     -o "$BUILD_DIR/pcie_ext_cap_layout.o" &&
+$CC $CFLAGS $HARNESS_SAN -c "$KVIEW_SRC" -o "$BUILD_DIR/kernel-view.o" &&
 $CC $CFLAGS $HARNESS_SAN -c "$HERE/fuzz-pcie-ext-cap-layout.c" \
     -o "$BUILD_DIR/fuzz-pcie-ext-cap-layout.o" &&
 $CC $SAN "$BUILD_DIR/fuzz-pcie-ext-cap-layout.o" \
-    "$BUILD_DIR/pcie_ext_cap_layout.o" \
+    "$BUILD_DIR/pcie_ext_cap_layout.o" "$BUILD_DIR/kernel-view.o" \
     -Wl,--start-group "$QEMU_BUILD/libqemuutil.a" -lm -pthread $GLIB_LIBS \
     -Wl,--end-group -o "$FUZZER" || die "build failed"
 

@@ -16,17 +16,16 @@ Ends with "N passed, N failed".
 """
 
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "lib"))
+import consts  # noqa: E402
 import fakevfio  # noqa: E402
-import qmp  # noqa: E402
+import vm  # noqa: E402
 from tap import Report  # noqa: E402
 
-PROFILE = os.path.join(qmp.TOP, "profiles",
+PROFILE = os.path.join(consts.PROFILES,
                        "synthetic-minimal-config-drift.profile")
 PASID_AT = 0xff8
 PASID_HDR = 0x1b | 1 << 16              # ID 0x1b, version 1, next 0
@@ -37,16 +36,17 @@ dw = fakevfio.dword
 
 def main():
     r = Report()
-    tmp = tempfile.mkdtemp(prefix="vpasid-drift-")
-    with fakevfio.FakeVM(tmp, "drift", PROFILE, viommu=True) as g:
-        vm, qt = g.vm, g.qt
+    with vm.scratch("vpasid-drift-") as tmp, \
+            vm.FakeVM(tmp, "drift", PROFILE, viommu=True) as g:
+        qt = g.qt
         qt.enable_ecam()
-        qt.set_bridge_bus(2, 1)
-        eff = vm.cmd("qom-get", path="/machine/peripheral/hostdev0",
-                     property="x-vpasid-cap-offset-effective")
+        qt.set_bridge_bus(consts.RP_SLOT, consts.DEV_BUS)
+        eff = g.vm.cmd("qom-get", path="/machine/peripheral/" + consts.DEV_ID,
+                       property="x-vpasid-cap-offset-effective")
         r.check("placed at 0x%x as for the steady device" % PASID_AT,
                 eff == PASID_AT, "0x%x" % eff)
-        reads = [qt.read_config(1, 0) for _ in range(3)]
+        reads = [qt.read_config(consts.DEV_BUS, consts.DEV_DEVFN)
+                 for _ in range(3)]
         for i, cfg in enumerate(reads):
             r.check("read %d: vPASID header and capability unchanged" % i,
                     (dw(cfg, PASID_AT), dw(cfg, PASID_AT + 4)) ==
@@ -65,9 +65,9 @@ def main():
                 "Uncorrectable Error Status: %s)"
                 % ", ".join("0x%08x" % v for v in status),
                 len(set(status)) == 3)
-        r.check("VM running", vm.cmd("query-status")["status"] == "running")
-        vm.quit()
-    shutil.rmtree(tmp, ignore_errors=True)
+        r.check("VM running",
+                g.vm.cmd("query-status")["status"] == "running")
+        g.vm.quit()
     return r.finish()
 
 

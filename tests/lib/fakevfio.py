@@ -1,22 +1,9 @@
-"""What the project's Python checks share about a QEMU whose host devices
-are served by the fake-vfio test double: the library, the vIOMMU option,
-a machine with one device behind a root port driven over the qtest
-protocol, and config-space readers."""
+"""What the project's Python checks share about devices served by the
+fake-vfio test double: config-space readers (dword, cap_walk) and device
+profiles (Profile: read one, change host keys or config bytes, write a
+copy).  Starting QEMU with the double is tests/lib/vm.py's job."""
 
-import json
-import os
-
-import qmp
-import qtestproto
-
-LIB = os.environ.get("FAKE_VFIO_LIB", os.path.join(
-    qmp.BUILD, "tests", "qtest", "fake-vfio", "libfake-vfio.so"))
-VIOMMU = "intel-iommu,caching-mode=on,x-scalable-mode=on,x-pasid-mode=on"
-BDF = "0000:01:00.0"
-
-RP_CFG = qtestproto.ECAM_BASE + ((2 << 3) << 12)    # root port 00:02.0
-DEV_CFG = qtestproto.ECAM_BASE + (1 << 20)          # the device, 01:00.0
-BAR0 = 0xc0000000                                    # in the port's window
+import re
 
 
 def dword(cfg, off):
@@ -44,63 +31,54 @@ def cap_walk(cfg):
     return caps
 
 
-class FakeVM:
-    """One QEMU (qtest accelerator): q35, optionally intel-iommu in PASID
-    mode, a pcie-root-port rp1 and the fake device @BDF (id hostdev0) from
-    @profile behind it (or on @bus).  @qemu and @lib replace the
-    series-built binary and fake-vfio library.  Use as a context
-    manager."""
+_KEY_RE = re.compile(r"^#\s*([A-Za-z0-9_.]+)\s*:\s*(.*?)\s*$")
+_HEX_RE = re.compile(r"^([0-9a-fA-F]{2,3}):((?:\s+[0-9a-fA-F]{2}){16})\s*$")
 
-    def __init__(self, tmp, name, profile, viommu, incoming=None,
-                 device=True, devopts="", qemu=None, bus="rp1", lib=None):
-        self.qt = qtestproto.QTest()
-        self.log = os.path.join(tmp, name + ".jsonl")
-        args = ["-M", "q35", "-nodefaults", "-display", "none"]
-        if viommu:
-            args += ["-device", VIOMMU]
-        args += ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,"
-                 "addr=0x2", "-object", "iommufd,id=iommufd0"]
-        if device:
-            args += ["-device", "vfio-pci,host=%s,iommufd=iommufd0,bus=%s,"
-                     "id=hostdev0%s" % (BDF, bus, devopts)]
-        args += self.qt.args()
-        if incoming:
-            args += ["-incoming", incoming]
-        self.vm = qmp.QEMU(args, env={"LD_PRELOAD": lib or LIB,
-                                      "FAKE_VFIO_PROFILES": profile,
-                                      "FAKE_VFIO_LOG": self.log},
-                           binary=qemu)
 
-    def __enter__(self):
-        self.vm.__enter__()
-        self.qt.accept()
-        return self
+class Profile:
+    """A device profile (profiles/*.profile): its "# key: value" lines
+    (.keys) and the config space its lspci -xxxx lines give (.cfg, 4 KiB,
+    zero where no line is; .labels: the line offsets present).  write()
+    saves a copy with changed keys and bytes, every other line as is."""
 
-    def __exit__(self, *exc):
-        self.vm.close()
-        self.qt.close()
+    def __init__(self, path):
+        self.path = path
+        with open(path) as f:
+            self.lines = f.read().splitlines()
+        self.keys = {}
+        self.cfg = bytearray(4096)
+        self.labels = set()
+        for line in self.lines:
+            m = _KEY_RE.match(line.strip())
+            if m:
+                self.keys.setdefault(m.group(1), m.group(2))
+                continue
+            m = _HEX_RE.match(line.strip())
+            if m:
+                off = int(m.group(1), 16)
+                self.cfg[off:off + 16] = bytes(int(b, 16) for b in
+                                               m.group(2).split())
+                self.labels.add(off)
 
-    def firmware(self):
-        """What firmware would do: ECAM, bus numbers, a memory window,
-        BAR0 and memory decoding."""
-        qt = self.qt
-        qt.enable_ecam()
-        qt.set_bridge_bus(2, 1)
-        qt.cmd("writel 0x%x 0x%x" % (RP_CFG + 0x20, BAR0 >> 16 | BAR0))
-        qt.cmd("writew 0x%x 0x6" % (RP_CFG + 0x04))
-        qt.cmd("writel 0x%x 0x%x" % (DEV_CFG + 0x10, BAR0 | 0x4))
-        qt.cmd("writel 0x%x 0x0" % (DEV_CFG + 0x14))
-        qt.cmd("writew 0x%x 0x6" % (DEV_CFG + 0x04))
-
-    def config(self):
-        return self.qt.read_config(1, 0)
-
-    def events(self, name=None):
-        """The fake-vfio log's events (all, or those named @name)."""
+    def write(self, path, keys=None):
+        """Write this profile to @path with @keys (name -> value) replacing
+        or adding key lines, and the hex lines from .cfg."""
+        keys = dict(keys or {})
         out = []
-        with open(self.log) as f:
-            for line in f:
-                e = json.loads(line)
-                if name is None or e.get("event") == name:
-                    out.append(e)
-        return out
+        for line in self.lines:
+            m = _KEY_RE.match(line.strip())
+            if m and m.group(1) in keys:
+                out.append("# %s: %s" % (m.group(1), keys.pop(m.group(1))))
+                continue
+            m = _HEX_RE.match(line.strip())
+            if m:
+                off = int(m.group(1), 16)
+                out.append("%s: %s" % (m.group(1), " ".join(
+                    "%02x" % b for b in self.cfg[off:off + 16])))
+                continue
+            out.append(line)
+        # keys the original lacks go after its first line
+        out[1:1] = ["# %s: %s" % kv for kv in sorted(keys.items())]
+        with open(path, "w") as f:
+            f.write("\n".join(out) + "\n")
+        return path

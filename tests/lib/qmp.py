@@ -1,16 +1,16 @@
-"""Minimal QMP client and QEMU launcher for the project's tests (stdlib only)."""
+"""Minimal QMP client and QEMU launcher for the project's tests (stdlib
+only).  Checks start QEMU through tests/lib/vm.py, which builds the command
+line; this module runs the process and talks QMP."""
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
 import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORK = os.environ.get("WORK", os.path.join(TOP, "work", "qemu"))
-BUILD = os.environ.get("BUILD", os.path.join(WORK, "build"))
-QEMU_BIN = os.environ.get("QEMU", os.path.join(BUILD, "qemu-system-x86_64"))
+from consts import BUILD, QEMU_BIN, TOP, WORK  # noqa: F401 (re-exported)
 
 
 class QMPError(Exception):
@@ -18,7 +18,10 @@ class QMPError(Exception):
 
 
 class QEMU:
-    """A QEMU process with a QMP socket.  Use as a context manager."""
+    """A QEMU process (@binary, default QEMU_BIN) with a QMP socket.  Use as
+    a context manager.  Its scratch directory (QMP socket, QEMU's stderr)
+    is removed when the process is closed; stderr_text() still works
+    afterwards."""
 
     def __init__(self, args, env=None, wrapper=None, timeout=60,
                  binary=None):
@@ -30,11 +33,29 @@ class QEMU:
         self.timeout = timeout
         self.proc = None
         self.sock = None
+        self.stderr = None
+        self._stderr_fd = None
+        self._stderr_saved = ""
+        self.running_at_failure = False
         self.buf = b""
         self.events = []
 
     def __enter__(self):
-        self.stderr = open(os.path.join(self.dir, "stderr"), "w+")
+        try:
+            self._start()
+        except BaseException:
+            # still running: it hangs (or is slow), rather than failed
+            self.running_at_failure = self.proc is not None and \
+                self.proc.poll() is None
+            self.close()
+            raise
+        return self
+
+    def _start(self):
+        path = os.path.join(self.dir, "stderr")
+        self.stderr = open(path, "w")
+        # a descriptor of our own to read it with, also after close()
+        self._stderr_fd = os.open(path, os.O_RDONLY)
         self.proc = subprocess.Popen(self.args, env=self.env,
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.stderr, stderr=self.stderr)
@@ -49,6 +70,7 @@ class QEMU:
                 break
             except OSError:
                 self.sock.close()
+                self.sock = None
                 if time.time() > deadline:
                     raise QMPError("QMP socket never appeared")
                 time.sleep(0.05)
@@ -57,15 +79,18 @@ class QEMU:
         if "QMP" not in greeting:
             raise QMPError("bad greeting %r" % greeting)
         self.cmd("qmp_capabilities")
-        return self
 
     def __exit__(self, *exc):
         self.close()
 
     def stderr_text(self):
-        self.stderr.flush()
-        with open(self.stderr.name) as f:
-            return f.read()
+        """Everything QEMU wrote to stdout and stderr so far."""
+        if self._stderr_fd is None:
+            return self._stderr_saved
+        if self.stderr and not self.stderr.closed:
+            self.stderr.flush()
+        size = os.fstat(self._stderr_fd).st_size
+        return os.pread(self._stderr_fd, size, 0).decode(errors="replace")
 
     def _recv(self):
         while b"\n" not in self.buf:
@@ -113,9 +138,18 @@ class QEMU:
             raise QMPError("QEMU did not exit")
 
     def close(self):
+        """Kill QEMU if it still runs and remove the scratch directory
+        (idempotent)."""
         if self.sock:
             self.sock.close()
             self.sock = None
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self._stderr_fd is not None:
+            self._stderr_saved = self.stderr_text()
+            os.close(self._stderr_fd)
+            self._stderr_fd = None
+        if self.stderr:
+            self.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

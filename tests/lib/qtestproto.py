@@ -7,8 +7,7 @@ import os
 import socket
 import tempfile
 
-ECAM_BASE = 0xb0000000
-MCH_PCIEXBAR = 0x60
+from consts import ACCEL_QTEST, ECAM_BASE, MCH_PCIEXBAR, ecam
 
 
 class QTest:
@@ -22,7 +21,9 @@ class QTest:
         self.buf = b""
 
     def args(self):
-        return ["-qtest", "unix:" + self.path, "-accel", "qtest"]
+        """QEMU's arguments for this reader: the socket, and the qtest
+        accelerator (a reader racing TCG and SeaBIOS reads nonsense)."""
+        return ["-qtest", "unix:" + self.path] + list(ACCEL_QTEST)
 
     def accept(self, timeout=30):
         self.listener.settimeout(timeout)
@@ -31,6 +32,15 @@ class QTest:
 
     def cmd(self, line):
         self.sock.sendall(line.encode() + b"\n")
+        return self._reply(line)
+
+    def cmds(self, lines):
+        """Send @lines at once (QEMU answers them in order) and return
+        their replies: fewer round trips than cmd() one by one."""
+        self.sock.sendall("".join(line + "\n" for line in lines).encode())
+        return [self._reply(line) for line in lines]
+
+    def _reply(self, line):
         while True:
             while b"\n" not in self.buf:
                 data = self.sock.recv(4096)
@@ -62,11 +72,13 @@ class QTest:
         self.cf8_writel(0, 0, MCH_PCIEXBAR, ECAM_BASE | 1)
 
     def set_bridge_bus(self, slot, bus):
-        """Give root port 00:slot.0 secondary/subordinate bus @bus."""
+        """Give the bridge (root port, PCIe-to-PCI or PCI-PCI bridge) at
+        00:slot.0 secondary/subordinate bus @bus, as firmware would."""
         self.cf8_writel(0, slot << 3, 0x18, bus << 16 | bus << 8)
 
     def read_config(self, bus, devfn, size=4096):
-        base = ECAM_BASE + (bus << 20 | devfn << 12)
+        """@bus:@devfn's config space through MMCONFIG, dword by dword."""
+        base = ecam(bus, devfn)
         out = bytearray()
         for off in range(0, size, 4):
             out += self.readl(base + off).to_bytes(4, "little")

@@ -34,21 +34,22 @@ ends with "N passed, N failed".
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "lib"))
+import consts  # noqa: E402
 import fakevfio  # noqa: E402
 import qmp  # noqa: E402
+import vm  # noqa: E402
 from tap import Report  # noqa: E402
 
-PROFILE = os.path.join(qmp.TOP, "profiles",
+PROFILE = os.path.join(consts.PROFILES,
                        "synthetic-minimal-migratable.profile")
-BDF = fakevfio.BDF
+BDF = consts.BDF
 BLOCKER = BDF + ": Migration is currently not supported with vIOMMU enabled"
-DEV_CFG = fakevfio.DEV_CFG
-BAR0 = fakevfio.BAR0
+DEV_CFG = consts.DEV_CFG
+BAR0 = consts.BAR0
 MAGIC = 0xcafef00d
 dw = fakevfio.dword
 
@@ -61,9 +62,9 @@ PASID_CAP = 20 << 8 | 1 << 1            # width 20, Exec Supported
 
 def Guest(tmp, name, viommu, incoming=None, device=True, devopts="",
           qemu=None, profile=PROFILE):
-    """The fake migratable device behind rp1 (fakevfio.FakeVM)."""
-    return fakevfio.FakeVM(tmp, name, profile, viommu, incoming, device,
-                           devopts, qemu=qemu)
+    """The fake migratable device behind rp1 (vm.FakeVM)."""
+    return vm.FakeVM(tmp, name, profile, viommu, incoming, device, devopts,
+                     qemu=qemu)
 
 
 def variant_profile(tmp, name, width=None, no_ext_caps=False):
@@ -74,9 +75,12 @@ def variant_profile(tmp, name, width=None, no_ext_caps=False):
         if width is not None and line.startswith("# iommu.max_pasid_log2:"):
             line = "# iommu.max_pasid_log2: %d\n" % width
         if no_ext_caps:
+            # no PASID capability either, so a host reports no PASID
             if line.startswith("# iommu.max_pasid_log2:"):
                 line = "# iommu.max_pasid_log2: 0\n"
-            if line[:4] in ("100:", "110:", "120:"):
+            if line.startswith("# iommu.pasid_exec:"):
+                line = "# iommu.pasid_exec: no\n"
+            if line[:4] in ("100:", "110:", "120:", "ff0:"):
                 continue
         out.append(line)
     path = os.path.join(tmp, name + ".profile")
@@ -85,16 +89,15 @@ def variant_profile(tmp, name, width=None, no_ext_caps=False):
     return path
 
 
-def wait_exit(vm, timeout=30):
+def wait_exit(qemu, timeout=30):
     deadline = time.time() + timeout
-    while vm.proc.poll() is None and time.time() < deadline:
+    while qemu.proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
-    return vm.proc.poll()
+    return qemu.proc.poll()
 
 
-def stderr_of(vm):
-    with open(os.path.join(vm.dir, "stderr")) as f:
-        return f.read()
+def stderr_of(qemu):
+    return qemu.stderr_text()
 
 
 def mig_arcs(g):
@@ -106,21 +109,21 @@ def mig_arcs(g):
             "mig_from" in e]
 
 
-def wait_migration(vm, timeout=60):
+def wait_migration(qemu, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        st = vm.cmd("query-migrate")
+        st = qemu.cmd("query-migrate")
         if st.get("status") in ("completed", "failed", "cancelled"):
             return st
         time.sleep(0.05)
-    return vm.cmd("query-migrate")
+    return qemu.cmd("query-migrate")
 
 
-def wait_status(vm, want, timeout=30):
+def wait_status(qemu, want, timeout=30):
     deadline = time.time() + timeout
     st = None
     while time.time() < deadline:
-        st = vm.cmd("query-status")["status"]
+        st = qemu.cmd("query-status")["status"]
         if st == want:
             break
         time.sleep(0.05)
@@ -224,7 +227,8 @@ def case_enable_on(r, tmp):
     with Guest(tmp, "on", True, device=False) as g:
         g.firmware()
         resp = g.vm.cmd_raw("device_add", driver="vfio-pci", host=BDF,
-                            iommufd="iommufd0", bus="rp1", id="hostdev0",
+                            iommufd=consts.IOMMUFD_ID, bus=consts.RP_ID,
+                            id=consts.DEV_ID,
                             **{"enable-migration": "on"})
         desc = resp.get("error", {}).get("desc")
         r.check("enable-migration=on behind a vIOMMU: device_add fails "
@@ -282,8 +286,8 @@ def case_vpasid_migration(r, tmp, qemu):
             before = src.config()
             # With a return path the source learns that the target failed
             # to load (without one a precopy source reports "completed").
-            for vm in (src.vm, dst.vm):
-                vm.cmd("migrate-set-capabilities", capabilities=[
+            for side in (src.vm, dst.vm):
+                side.cmd("migrate-set-capabilities", capabilities=[
                     {"capability": "return-path", "state": True}])
             src.vm.cmd("migrate", uri="unix:" + sock)
             st = wait_migration(src.vm)
@@ -317,25 +321,24 @@ def case_vpasid_migration(r, tmp, qemu):
 
 def main():
     r = Report()
-    if not os.path.exists(fakevfio.LIB):
-        print("not ok - %s missing (build first)" % fakevfio.LIB)
+    if not os.path.exists(consts.FAKE_VFIO_LIB):
+        print("not ok - %s missing (build first)" % consts.FAKE_VFIO_LIB)
         return 1
-    tmp = tempfile.mkdtemp(prefix="vpasid-migrate-")
-    for case in (case_plain, case_viommu, case_enable_on):
-        try:
-            case(r, tmp)
-        except (qmp.QMPError, OSError) as e:
-            r.check(case.__name__, False, str(e))
-    variant = os.environ.get("MIGTEST_QEMU")
-    if not variant or not os.access(variant, os.X_OK):
-        r.check("vPASID migration: MIGTEST_QEMU names the variant build"
-                " without the vIOMMU blocker", False, repr(variant))
-    else:
-        try:
-            case_vpasid_migration(r, tmp, variant)
-        except (qmp.QMPError, OSError) as e:
-            r.check("case_vpasid_migration", False, str(e))
-    print("# logs in %s" % tmp)
+    with vm.scratch("vpasid-migrate-") as tmp:
+        for case in (case_plain, case_viommu, case_enable_on):
+            try:
+                case(r, tmp)
+            except (qmp.QMPError, OSError) as e:
+                r.check(case.__name__, False, str(e))
+        variant = os.environ.get("MIGTEST_QEMU")
+        if not variant or not os.access(variant, os.X_OK):
+            r.check("vPASID migration: MIGTEST_QEMU names the variant build"
+                    " without the vIOMMU blocker", False, repr(variant))
+        else:
+            try:
+                case_vpasid_migration(r, tmp, variant)
+            except (qmp.QMPError, OSError) as e:
+                r.check("case_vpasid_migration", False, str(e))
     return r.finish()
 
 

@@ -9,7 +9,7 @@ if [ -d "$dumps" ]; then
     export QEMU_TEST_PCI_DUMP_DIR="$dumps"
 fi
 . "$top/tests/lib/counted.sh"
-run_counted test-pcie-ext-cap-layout 27 \
+run_counted test-pcie-ext-cap-layout 29 \
     "$BUILD/tests/unit/test-pcie-ext-cap-layout" --tap
 # The uAPI and vIOMMU flag values, as literals; the string input visitor's
 # alternates (the series' patch 2)

@@ -11,12 +11,16 @@ mkdir -p "$dumps"
 export QTEST_VFIO_PROFILES="$top/profiles"
 export QTEST_VFIO_DUMP_DIR="$dumps"
 meson test -C "$BUILD" --no-rebuild --print-errorlogs \
-    qtest-x86_64/vfio-iommufd-test qtest-x86_64/vfio-vpasid-test
+    qtest-x86_64/vfio-iommufd-test qtest-x86_64/vfio-vpasid-test \
+    qtest-x86_64/vfio-dma-test qtest-x86_64/vtd-qdriver-test \
+    qtest-x86_64/vfio-pasid-bind-test
 # meson counts a qtest that skipped everything (no fake-vfio library, no
 # profiles) as SKIP, and one planning "1..0" as OK: neither may pass here.
 /usr/bin/python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
 import json, re, sys
-want = {"vfio-iommufd-test": 28, "vfio-vpasid-test": 161}
+want = {"vfio-iommufd-test": 28, "vfio-vpasid-test": 163,
+        "vfio-dma-test": 8, "vtd-qdriver-test": 28,
+        "vfio-pasid-bind-test": 9}
 seen = {}
 for line in open(sys.argv[1]):
     t = json.loads(line)

@@ -47,7 +47,8 @@ export QTEST_VFIO_DUMP_DIR="$dumps"
 # library.  (Under ASan these runs used to hit a stock QEMU race in the
 # hot-plug cycles: the first patch of the series fixes it, so a failure
 # here is a failure.)
-qtests="qtest-x86_64/vfio-iommufd-test qtest-x86_64/vfio-vpasid-test"
+qtests="qtest-x86_64/vfio-iommufd-test qtest-x86_64/vfio-vpasid-test
+    qtest-x86_64/vfio-dma-test qtest-x86_64/vfio-pasid-bind-test"
 testlog="$ASAN_BUILD/meson-logs/testlog.txt"
 t=$(date +%s)
 rc=0
@@ -60,8 +61,8 @@ if grep -E '^(ok|not ok) .*# SKIP|^1\.\.0$' "$testlog"; then
     err "asan: qtest cases were skipped, or a qtest planned none"
     rc=1
 fi
-if [ "$cases" -lt 189 ]; then
-    err "asan: $cases qtest cases passed, at least 189 (28 + 161) expected"
+if [ "$cases" -lt 208 ]; then
+    err "asan: $cases qtest cases passed, at least 208 (28 + 163 + 8 + 9) expected"
     rc=1
 fi
 say "asan: qtests $(($(date +%s) - t))s, $cases cases ok"
