@@ -10,6 +10,7 @@ is read through q35's MMCONFIG with QEMU's qtest protocol (as a guest would
 read it), and decoded by Debian's lspci -F, a reader none of us wrote.
 """
 
+import json
 import os
 import shlex
 import subprocess
@@ -66,6 +67,10 @@ def demo(tmp):
         eff = g.vm.cmd("qom-get",
                        path="/machine/peripheral/" + consts.DEV_ID,
                        property="x-vpasid-cap-offset-effective")
+        # a guest enables PASID: the write stays in QEMU
+        ctl = consts.ecam(consts.DEV_BUS, consts.DEV_DEVFN, eff + 6)
+        qt.writew(ctl, 0x0001)
+        ctl_back = qt.readw(ctl)
         g.vm.quit()
 
     header("QEMU's decision (trace events)")
@@ -92,9 +97,23 @@ def demo(tmp):
     if not hit:
         print("no PASID capability decoded", file=sys.stderr)
         return 1
+    # What reached the device: the test double logs every config write
+    writes = [e for e in map(json.loads, open(log))
+              if e.get("event") == "config_write"]
+    inside = [e for e in writes
+              if e["offset"] < eff + 8 and e["offset"] + e["size"] > eff]
+    header("Config writes the device received (test double's log)")
+    print("  the guest wrote 0x0001 (Enable) to PASID Control at 0x%x and "
+          "reads back 0x%04x;\n  %d config writes reached the device, %d of "
+          "them in 0x%x-0x%x"
+          % (eff + 6, ctl_back, len(writes), len(inside), eff, eff + 7))
+    if ctl_back != 0x0001 or inside:
+        print("a guest write to the capability reached the device, or did "
+              "not stick", file=sys.stderr)
+        return 1
     print("\nThe guest sees a PASID capability at 0x%x; the device's own "
-          "capabilities are\nunchanged, and no byte of it is ever read from "
-          "or written to the device." % eff)
+          "capabilities are\nunchanged, and guest writes to it never reach "
+          "the device." % eff)
     return 0
 
 

@@ -29,21 +29,28 @@ width-unclamped|hw/vfio/pci.c|s/width = MIN(width, PCI_EXT_CAP_PASID_MAX_WIDTH);
 off-still-allocates-pasid|hw/vfio/pci.c|s/pasid_ruled_out = vfio_pci_vpasid_ruled_out(vdev) != NULL;/pasid_ruled_out = false;/|off / no extended config space still ask IOMMU_HWPT_ALLOC_PASID
 alloc-pasid-always|hw/vfio/iommufd.c|s/^    if (want_pasid) {$/    if (true) {/|IOMMU_HWPT_ALLOC_PASID requested always
 hw-info-every-time|hw/vfio/iommufd.c|s/if (!vbasedev->hw_info_valid) {/if (true) {/|IOMMU_GET_HW_INFO asked twice again
-ctrl-enables-writable|hw/pci/pcie.c|s/control_reg_rw_mask = PCI_PASID_CTRL_ENABLE;/control_reg_rw_mask = 0x7;/|unsupported PASID Control enables writable'
+ctrl-enables-writable|hw/pci/pcie.c|s/control_reg_rw_mask = PCI_PASID_CTRL_ENABLE;/control_reg_rw_mask = 0x7;/|unsupported PASID Control enables writable
+bind-never|hw/i386/intel_iommu.c|s/    for (pasid = 1; pasid < limit; pasid++) {/    for (pasid = limit; pasid < limit; pasid++) {/|guest PASIDs never attached
+shadow-unmap-ignored|hw/i386/intel_iommu.c|s/            if (!(vtd_as->pasid == pasid || pasid == PCI_NO_PASID ||/            if (!(vtd_as->pasid == pasid ||/|a guest unmap does not reach a PASID shadow
+bind-beyond-width|hw/i386/intel_iommu.c|s/return 1u << MIN(host, viommu);/return 1u << viommu;/|PASIDs beyond the host width attached
+bind-kept-on-device-reset|hw/vfio/pci.c|s/    vfio_pci_pasids_detach(vdev, "device reset");/    (void)vdev;/|a bus reset keeps PASID attachments
+bind-kept-on-flr|hw/vfio/pci.c|s/        vfio_pci_pasids_detach(vdev, "function level reset");/        (void)vdev;/|a guest FLR keeps PASID attachments
+double-dma-ignores-map-offset|tests/qtest/fake-vfio/iommufd.c|s/area_copy(ar, iova - ar->iova, /area_copy(ar, iova \& 0xfff, /|the test double translates without the IOAS map offset'
 
-qtests="vfio-iommufd-test vfio-vpasid-test"
+qtests="vfio-iommufd-test vfio-vpasid-test vfio-dma-test vfio-pasid-bind-test"
 for t in $qtests; do
     [ -x "$BUILD/tests/qtest/$t" ] || { err "mutants: build first ($t)"; exit 2; }
 done
 lib=$BUILD/tests/qtest/fake-vfio/libfake-vfio.so
 
-# Run the qtests against @1; print the first failing case, or nothing.
+# Run the qtests against QEMU @1 and test double @2; print the first
+# failing case, or nothing.
 # A case that aborts (g_assert) ends the binary without a "not ok" line:
 # it is the case after the last one that passed, in the order of -l.
 run_qtests() {
     for t in $qtests; do
         bin=$BUILD/tests/qtest/$t
-        out=$( (QTEST_QEMU_BINARY=$1 QTEST_FAKE_VFIO_LIB=$lib \
+        out=$( (QTEST_QEMU_BINARY=$1 QTEST_FAKE_VFIO_LIB=$2 \
                 QTEST_VFIO_PROFILES=$top/profiles "$bin" --tap -k) \
                2>/dev/null)
         rc=$?
@@ -51,7 +58,7 @@ run_qtests() {
                 sed -n 's/^not ok [0-9]* \([^ ]*\).*/\1/p' | head -n 1)
         if [ -z "$first" ] && [ "$rc" -ne 0 ]; then
             passed=$(printf '%s\n' "$out" | grep -c '^ok ')
-            first=$(QTEST_QEMU_BINARY=$1 QTEST_FAKE_VFIO_LIB=$lib \
+            first=$(QTEST_QEMU_BINARY=$1 QTEST_FAKE_VFIO_LIB=$2 \
                     QTEST_VFIO_PROFILES=$top/profiles "$bin" -l 2>/dev/null |
                     grep '^/' | sed -n "$((passed + 1))p")
             first="${first:-$t} (aborted)"
@@ -68,7 +75,7 @@ run_qtests() {
 }
 
 say "mutants: control run of the unmutated build"
-first=$(run_qtests "$BUILD/qemu-system-x86_64")
+first=$(run_qtests "$BUILD/qemu-system-x86_64" "$lib" 2>/dev/null)
 if [ -n "$first" ]; then
     err "mutants: the unmutated build fails $first; fix that first"
     exit 2
@@ -89,7 +96,11 @@ printf '%s\n' "$MUTANTS" | while IFS='|' read -r name file expr what; do
         continue
     fi
     # (dash reports a case that aborts on stderr: keep the table clean)
-    first=$(run_qtests "$bin" 2>/dev/null)
+    case $file in
+    tests/qtest/fake-vfio/*) dlib=$(dirname "$bin")/tests/qtest/fake-vfio/libfake-vfio.so ;;
+    *) dlib=$lib ;;
+    esac
+    first=$(run_qtests "$bin" "$dlib" 2>/dev/null)
     secs=$(($(date +%s) - start))
     if [ -z "$first" ]; then
         first="SURVIVED ($what)"

@@ -61,6 +61,12 @@ class QTest:
     def readl(self, addr):
         return int(self.cmd("readl 0x%x" % addr), 16)
 
+    def readw(self, addr):
+        return int(self.cmd("readw 0x%x" % addr), 16)
+
+    def writew(self, addr, val):
+        self.cmd("writew 0x%x 0x%x" % (addr, val))
+
     def cf8_writel(self, bus, devfn, off, val):
         self.outl(0xcf8, 0x80000000 | bus << 16 | devfn << 8 | off)
         self.outl(0xcfc, val)

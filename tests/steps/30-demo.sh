@@ -10,6 +10,10 @@ printf '%s\n' "$out"
 printf '%s\n' "$out" | grep -qx '>> 	Capabilities: \[230 v1\] Process Address Space ID (PASID)'
 printf '%s\n' "$out" | grep -qx '>> 		PASIDCap: Exec- Priv+, Max PASID Width: 14'
 printf '%s\n' "$out" | grep -q 'vfio_pci_vpasid_add 0000:01:00.0: vPASID capability at 0x230 (device table): width 20 exec 0 priv 1'
+# A guest write to PASID Control stays in QEMU: the test double's log of
+# config writes has none inside the capability
+printf '%s\n' "$out" | grep -q ' config writes reached the device, 0 of them in 0x230-0x237$'
+printf '%s\n' "$out" | grep -q 'to PASID Control at 0x236 and reads back 0x0001;$'
 # ... and the booted guest's own lspci shows it, as does lspci -F of QEMU's
 # guest view
 test "$(printf '%s\n' "$out" | grep -c '^>> 	Capabilities: \[230 v1\] Process Address Space ID (PASID)$')" -eq 2
