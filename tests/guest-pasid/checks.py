@@ -21,7 +21,7 @@ IOMMU_HWPT_ALLOC_PASID = 1 << 3
 # What the module's DMA writes (vpasid_dma_test.c: OFF, LEN)
 DMA_OFF = 0x100
 DMA_LEN = 0x200
-MIN_MODULE_OKS = 18
+MIN_MODULE_OKS = 24
 
 
 class Tap:
@@ -60,6 +60,60 @@ def result(lines, key):
         if m:
             return m.group(1)
     return None
+
+
+def check_other_domain(t, con, mod, trace, ioctls, dmas, p_att, p_det, pasid2,
+                       rid_hwpt, buf_uva):
+    """The second PASID, on a guest paging domain of its own: QEMU shadows
+    that domain in an IOAS and a PASID-compatible domain of their own,
+    attaches the PASID to it, follows the guest's unmap, and destroys both
+    when the guest detaches."""
+    did = None
+    for l in mod:
+        m = re.search(rf"PASID entry {pasid2} \(attached to a second paging domain.*DID=(\d+) ", l)
+        if m:
+            did = int(m.group(1))
+    shadow = None
+    for l in trace:
+        m = re.fullmatch(rf"vtd_pasid_shadow_new {DEV} pasid={pasid2}: shadow of domain (\d+) in ioas=(\d+) hwpt=(\d+)", l)
+        if m:
+            shadow = tuple(int(x) for x in m.groups())
+    sdid, sioas, shwpt = shadow or (None, None, None)
+    t.check(shadow is not None and sdid == did,
+            f"QEMU trace: vtd_pasid_shadow_new pasid={pasid2}: shadow of domain {sdid}"
+            f" (the guest's DID {did}) in ioas={sioas} hwpt={shwpt}")
+    alloc = next((e for e in ioctls if e.get("name") == "IOMMU_HWPT_ALLOC"
+                  and e.get("out_hwpt_id") == shwpt and e.get("ret") == 0), None)
+    t.check(alloc is not None and alloc.get("pt_id") == sioas
+            and alloc.get("flags", 0) & IOMMU_HWPT_ALLOC_PASID and shwpt != rid_hwpt,
+            f"double: IOMMU_HWPT_ALLOC on ioas {alloc and alloc.get('pt_id')} with flags"
+            f" {alloc and hex(alloc.get('flags', 0))} (PASID) made hwpt {shwpt}, not the RID's {rid_hwpt}")
+    a2 = [e for e in p_att if e.get("pasid") == pasid2]
+    t.check(len(a2) == 1 and a2[0].get("pt_id") == shwpt and a2[0].get("ret") == 0,
+            f"double: exactly one PASID attach for PASID {pasid2} ({len(a2)}): pt_id"
+            f" {a2[0].get('pt_id') if a2 else None} (the shadow's hwpt {shwpt})")
+    t.check(f"vtd_pasid_bind_attach {DEV} pasid={pasid2} pt_id={shwpt} (second-level domain of its own) on PASID-cache invalidation" in trace,
+            f"QEMU trace: vtd_pasid_bind_attach {DEV} pasid={pasid2} pt_id={shwpt} (second-level domain of its own)")
+    d2 = [e for e in dmas if e.get("pasid_valid") and e.get("pasid") == pasid2]
+    done = [e for e in d2 if e.get("status") == "DONE"]
+    uvas = [((e.get("segments") or [{}])[0]).get("uva") for e in done]
+    t.check(len(done) >= 2 and all(e.get("hwpt") == shwpt and e.get("ioas") == sioas for e in done)
+            and None not in uvas and buf_uva not in uvas and len(set(uvas)) == len(uvas),
+            f"double: {len(done)} PASID {pasid2} DMAs done through hwpt {shwpt} (ioas {sioas}),"
+            f" into host memory other than the DMA buffer's ({', '.join(hex(u or 0) for u in uvas)})")
+    t.check(any(l.startswith(f"vtd_pasid_shadow_unmap {DEV} pasid={pasid2} ioas={sioas} iova=") and l.endswith("(0)")
+                for l in trace)
+            and any(e.get("status") == "UNMAPPED" for e in d2),
+            f"the guest's iommu_unmap reached the shadow (vtd_pasid_shadow_unmap) and the next DMA was UNMAPPED")
+    det = next((e for e in p_det if e.get("pasid") == pasid2), None)
+    destroyed = [e.get("id") for e in ioctls if e.get("name") == "IOMMU_DESTROY" and e.get("ret") == 0
+                 and det is not None and e.get("seq", 0) > det["seq"]]
+    t.check(det is not None and det.get("ret") == 0 and d2 and d2[-1].get("status") == "NO_ATTACH"
+            and shwpt in destroyed and sioas in destroyed
+            and any(l == f"vtd_pasid_shadow_free {DEV} pasid={pasid2}: ioas={sioas} freed" for l in trace),
+            f"PASID {pasid2} detached ({det and det.get('ret')}), then IOMMU_DESTROY of {destroyed}"
+            f" (hwpt {shwpt}, ioas {sioas}), vtd_pasid_shadow_free; its last DMA"
+            f" {d2[-1].get('status') if d2 else None}")
 
 
 def main():
@@ -149,10 +203,11 @@ def main():
              and e.get("flags", 0) & VFIO_DEVICE_ATTACH_PASID]
     p_det = [e for e in ioctls if e.get("name") == "VFIO_DEVICE_DETACH_IOMMUFD_PT"
              and e.get("flags", 0) & VFIO_DEVICE_ATTACH_PASID]
-    att = p_att[0] if len(p_att) == 1 else None
-    t.check(att is not None and att.get("dev") == DEV and att.get("pasid") == pasid
+    p1 = [e for e in p_att if e.get("pasid") == pasid]
+    att = p1[0] if len(p1) == 1 else None
+    t.check(att is not None and att.get("dev") == DEV
             and att.get("pt_id") == rid_hwpt and att.get("ret") == 0,
-            f"double: exactly one PASID attach ({len(p_att)}): VFIO_DEVICE_ATTACH_IOMMUFD_PT"
+            f"double: exactly one PASID attach for PASID {pasid} ({len(p1)}): VFIO_DEVICE_ATTACH_IOMMUFD_PT"
             f" flags {att and att.get('flags')} pasid {att and att.get('pasid')}"
             f" pt_id {att and att.get('pt_id')} (the RID's hwpt {rid_hwpt}) ret {att and att.get('ret')}")
 
@@ -182,27 +237,38 @@ def main():
             f"double: PASID {pasid} DMA after the detach: {fault and fault.get('status')}"
             f" (code {fault and hex(fault.get('status_code', 0))}), xferred {fault and fault.get('xferred')}")
     if pasid2 is not None:
-        d2 = [e for e in dmas if e.get("pasid_valid") and e.get("pasid") == pasid2]
-        t.check(len(d2) == 1 and d2[0].get("status") == "NO_ATTACH"
-                and not any(e.get("pasid") == pasid2 for e in p_att),
-                f"double: PASID {pasid2} (separate guest domain) never attached, its DMA"
-                f" {d2[0].get('status') if d2 else None}: not bound on this base yet")
+        check_other_domain(t, con, mod, trace, ioctls, dmas, p_att, p_det,
+                           pasid2, rid_hwpt, (rseg[0] or {}).get("uva"))
+    # QEMU's guest RAM is one host mapping: host uva - guest phys is the
+    # same for every byte.  Take it from the RID DMA (the buffer's guest
+    # phys), then every other completed DMA must have written the guest
+    # physical page the module found its pattern in.
+    landed = []
+    for l in mod:
+        m = re.search(r"holds pattern .*guest phys 0x([0-9a-f]+)$", l) or \
+            re.search(r"\(guest phys 0x([0-9a-f]+)\) \[0x[0-9a-f]+\.\.0x[0-9a-f]+\) holds pattern", l)
+        if m and l.startswith("vpasid-dma: ok - "):
+            landed.append(int(m.group(1), 16))
+    done_uva = [((e.get("segments") or [{}])[0]).get("uva") for e in dmas if e.get("status") == "DONE"]
+    base = done_uva[0] - landed[0] if done_uva and landed and done_uva[0] is not None else None
+    t.check(base is not None and len(done_uva) == len(landed) >= 3
+            and all(u is not None and u - base == g for u, g in zip(done_uva, landed)),
+            f"double vs guest: each of the {len(done_uva)} completed DMAs wrote host memory at"
+            f" QEMU's guest-RAM base {hex(base or 0)} + the guest physical address where the"
+            f" module found its bytes ({', '.join(hex(g) for g in landed)})")
+
     net = len([e for e in p_att if e.get("ret") == 0]) - len([e for e in p_det if e.get("ret") == 0])
     t.check(net == 0, f"double: no PASID attachment left at the end ({len(p_att)} attach, {len(p_det)} detach)")
 
     # ----------------------------------------------------------- QEMU trace
-    bind = [l for l in trace if l.startswith(("vtd_pasid_bind_", "iommufd_cdev_pasid_"))]
+    bind = [l for l in trace if l.startswith(("vtd_pasid_bind_", "iommufd_cdev_pasid_",
+                                              "vtd_pasid_shadow_"))]
     t.check(f"vtd_pasid_bind_attach {DEV} pasid={pasid} pt_id={rid_hwpt} (same domain as RID_PASID) on PASID-cache invalidation" in trace,
             f"QEMU trace: vtd_pasid_bind_attach {DEV} pasid={pasid} pt_id={rid_hwpt} (same domain as RID_PASID)")
     t.check(f"iommufd_cdev_pasid_attach {DEV} pasid={pasid} pt_id={rid_hwpt} (0)" in trace
             and f"vtd_pasid_bind_detach {DEV} pasid={pasid} on PASID-cache invalidation" in trace
             and f"iommufd_cdev_pasid_detach {DEV} pasid={pasid} (0)" in trace,
             f"QEMU trace: iommufd_cdev_pasid_attach (0), vtd_pasid_bind_detach and iommufd_cdev_pasid_detach (0) for PASID {pasid}")
-    if pasid2 is not None:
-        t.check(any(l.startswith(f"vtd_pasid_bind_skip {DEV} pasid={pasid2} not attached: second-level domain other than RID_PASID's")
-                    for l in trace),
-                f"QEMU trace: vtd_pasid_bind_skip for PASID {pasid2} (second-level domain other than RID_PASID's)")
-
     # Nothing the IOMMU reported as a fault in the guest
     dm = section(con, "dmesg")
     bad = [l for l in dm if re.search(r"DMAR: \[DMA (Read|Write)|DRHD: handling fault|PTE (Read|Write) access|\bpasid\b.*\b(fail|error)", l, re.I)]
@@ -212,7 +278,7 @@ def main():
 
     # ---------------------------------------------------------------- show
     t.info("")
-    t.info("QEMU's trace of the bind (vtd_pasid_bind_*, iommufd_cdev_pasid_*):")
+    t.info("QEMU's trace of the bind (vtd_pasid_bind_*, vtd_pasid_shadow_*, iommufd_cdev_pasid_*):")
     for l in bind:
         t.info("  " + l)
     t.info("where the bytes landed (the double's dma log events):")

@@ -10,10 +10,13 @@
 #   (b) iommu_attach_device_pasid() of the device's own DMA domain to a
 #       global PASID, then the same DMA tagged with that PASID,
 #   (c) detach: the same DMA faults (0x81) and writes nothing,
-#   (d) a second PASID on a separate paging domain: not bound by QEMU yet,
-#       its DMA faults (0x81) and writes nowhere.
+#   (d) a second PASID on a separate paging domain that maps the same IOVA
+#       to another page: QEMU shadows that domain in an IOAS of its own, the
+#       DMA lands in that page (also for a page mapped while attached), an
+#       unmapped IOVA faults (0x82), and after the detach 0x81.
 # The host then checks the double's log (exactly one PASID attach, to the
-# RID's hwpt; the PASID DMA's translation; the detach) and QEMU's trace.
+# RID's hwpt; the PASID DMA's translation; the detach; the second PASID's
+# shadow IOAS and domain, made and destroyed) and QEMU's trace.
 #
 #   run-guest-pasid.sh [--out DIR]
 #
@@ -28,6 +31,8 @@
 #   GP_CACHE     download/extract cache (default: $VPASID_CACHE/guest-pasid,
 #                i.e. ~/.cache/vpasid-series/guest-pasid)
 #   GP_TIMEOUT   seconds for the boot (default: 300)
+#   GP_TRACE     more QEMU trace event patterns for trace.log (e.g.
+#                "vtd_inv_desc_* vtd_page_walk*")
 #   GP_EETLP=0   do not advertise End-End TLP Prefix in the device's
 #                Device Capabilities 2 (then Linux cannot enable PASID;
 #                see README.md)
@@ -292,6 +297,10 @@ awk -v eetlp="${GP_EETLP:-1}" '
     /^90: / && eetlp == 1 { $8 = "30" }
     { print }' "$root/profiles/synthetic-minimal.profile" >"$profile"
 grep -q '^# fake.dma: bar0 0x1000$' "$profile" || die "profile: no fake.dma line"
+if [ "${GP_EETLP:-1}" = 1 ]; then
+    [ "$(awk '/^90: / { print $8 }' "$profile")" = 30 ] ||
+        die "profile: Device Capabilities 2 byte 0x96 not set (did synthetic-minimal's layout change?)"
+fi
 
 # -------------------------------------------------------------------- boot
 
@@ -312,9 +321,13 @@ set -- \
     -device vfio-pci,host=0000:01:00.0,iommufd=iommufd0,bus=rp1,id=dma0 \
     -trace "enable=vtd_pasid_bind_*,file=$trace" \
     -trace "enable=iommufd_cdev_pasid_*,file=$trace" \
+    -trace "enable=vtd_pasid_shadow_*,file=$trace" \
     -trace "enable=vtd_inv_desc_pasid_cache_*,file=$trace" \
     -kernel "$kernel" -initrd "$out/initramfs.gz" \
     -append "console=ttyS0 intel_iommu=on,sm_on iommu.passthrough=0 panic=-1 loglevel=4 vpasid.dev=$dev_id"
+for ev in ${GP_TRACE:-}; do
+    set -- "$@" -trace "enable=$ev,file=$trace"
+done
 
 printf '%s\n' "FAKE_VFIO_LIB=$fvlib $root/tools/fake-vfio-run --log $fvlog --qemu $qemu --profile $profile -- $*" \
     >"$out/command.txt"

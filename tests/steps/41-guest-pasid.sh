@@ -5,9 +5,9 @@
 # (iommu_attach_device_pasid, as idxd does), and the double's DMA engine's
 # PASID-tagged write lands in the guest's buffer; after the detach it
 # faults, and a PASID on a separate domain (not bound yet) faults too.
-# tests/guest-pasid/run-guest-pasid.sh prints TAP; at least 40 checks must
+# tests/guest-pasid/run-guest-pasid.sh prints TAP; at least 52 checks must
 # pass and none may be skipped (exit 77, "1..0 # SKIP", fails here).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/counted.sh"
-run_counted run-guest-pasid.sh 40 sh "$top/tests/guest-pasid/run-guest-pasid.sh"
+run_counted run-guest-pasid.sh 52 sh "$top/tests/guest-pasid/run-guest-pasid.sh"

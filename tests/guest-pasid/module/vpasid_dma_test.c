@@ -14,8 +14,11 @@
  *  (c) iommu_detach_device_pasid(): the same DMA must fault ("no
  *      attachment", STATUS 0x81) and write nothing;
  *  (d) a second PASID attached to a separate paging domain that maps the
- *      same IOVA elsewhere: QEMU does not bind other domains yet, so the
- *      DMA must fault with 0x81 and write nowhere.
+ *      same IOVA to another page: QEMU shadows that domain in an IOAS of
+ *      its own, so the DMA lands in that page and not in the buffer; a
+ *      page mapped while attached is reached once the guest flushed the
+ *      IOTLB, an unmapped one faults (0x82), and after the detach the DMA
+ *      faults (0x81).
  *
  * Between the steps it reads the PASID table entries intel-iommu wrote
  * (root table -> scalable context entry -> PASID directory -> PASID
@@ -52,6 +55,7 @@
 #define PV		0x80000000u	/* PASID valid */
 #define ST_DONE		0x01
 #define ST_NO_ATTACH	0x81
+#define ST_UNMAPPED	0x82
 
 /* What each DMA writes: LEN bytes at OFF into a page of BG bytes */
 #define BUF_SIZE	PAGE_SIZE
@@ -334,19 +338,45 @@ static void step_pasid(struct vdt *t, u32 pasid)
 }
 
 /*
- * (d) A separate paging domain that maps the buffer's IOVA to another
- * page, on a second PASID.  QEMU binds only PASIDs that use RID_PASID's
- * domain, so the DMA must fault with 0x81 and write neither page.
+ * (d) A separate paging domain on a second PASID, which maps the buffer's
+ * IOVA to another page (mapped before the attach) and the next IOVA to a
+ * third page (mapped after it).  QEMU gives such a PASID a shadow IOAS of
+ * its own that follows the guest's tables (replay at attach, then IOTLB
+ * invalidations): each DMA must land in that domain's page and nowhere
+ * else; after iommu_unmap() of the first page the DMA to it must fault
+ * (0x82, unmapped), after the detach 0x81.
  */
+static void other_dma(struct vdt *t, u32 pasid2, u64 iova, u8 *page,
+		      const char *what, u32 seed)
+{
+	struct dma_result r;
+	long bad, badp;
+
+	memset(t->buf, BG, BUF_SIZE);
+	memset(page, BG, PAGE_SIZE);
+	wmb();
+	r = run_dma(t, PV | pasid2, iova + OFF, LEN, seed);
+	bad = mismatch(t->buf, BUF_SIZE, 0, 0, 0, BG);
+	badp = mismatch(page, PAGE_SIZE, OFF, LEN, seed, BG);
+	CHECK(r.status == ST_DONE && r.xferred == LEN && bad < 0 && badp < 0,
+	      "PASID %u DMA (second domain) to IOVA 0x%llx: status 0x%02x (want 0x01), xferred 0x%x; %s (guest phys 0x%llx) [0x%x..0x%x) holds pattern 0x%08x (first bytes %*ph, first mismatch %ld), the DMA buffer untouched (first changed byte %ld)",
+	      pasid2, iova + OFF, r.status, r.xferred, what,
+	      (u64)kaddr_phys(page) + OFF, OFF, OFF + LEN, seed, 8, page + OFF,
+	      badp, bad);
+}
+
 static void step_other_domain(struct vdt *t)
 {
 	struct device *dev = &t->pdev->dev;
 	struct iommu_domain *dom2;
-	struct page *page2;
-	u64 iova = t->dma, pe[8];
+	struct page *page2, *page3 = NULL;
+	u64 iova = t->dma, iova3 = t->dma + PAGE_SIZE, pe[8], rid_pe[8];
 	struct dma_result r;
 	ioasid_t pasid2;
 	long bad, bad2;
+	bool mapped2 = false;
+	char msg[200];
+	size_t n;
 	int ret;
 
 	dom2 = iommu_paging_domain_alloc(dev);
@@ -355,18 +385,21 @@ static void step_other_domain(struct vdt *t)
 	if (IS_ERR(dom2))
 		return;
 	page2 = alloc_page(GFP_KERNEL);
-	if (!page2) {
+	page3 = alloc_page(GFP_KERNEL);
+	if (!page2 || !page3) {
 		CHECK(0, "alloc_page");
-		goto free_dom;
+		goto free_pages;
 	}
 	memset(page_address(page2), BG, PAGE_SIZE);
+	memset(page_address(page3), BG, PAGE_SIZE);
 	ret = iommu_map(dom2, iova, page_to_phys(page2), PAGE_SIZE,
 			IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
 	CHECK(ret == 0,
-	      "iommu_map(second domain, IOVA 0x%llx -> phys 0x%llx, 4 KiB, RW) = %d",
+	      "iommu_map(second domain, IOVA 0x%llx -> phys 0x%llx, 4 KiB, RW) = %d, before the attach",
 	      iova, (u64)page_to_phys(page2), ret);
 	if (ret)
-		goto free_page;
+		goto free_pages;
+	mapped2 = true;
 	pasid2 = iommu_alloc_global_pasid(dev);
 	CHECK(pasid2 != IOMMU_PASID_INVALID,
 	      "iommu_alloc_global_pasid(dev) = %u for the second domain", pasid2);
@@ -377,26 +410,97 @@ static void step_other_domain(struct vdt *t)
 	      pasid2, ret);
 	if (ret)
 		goto free_pasid;
-	dump_pasid_entry(t, "attached to a second paging domain", pasid2, pe);
+	if (!dump_pasid_entry(t, "RID_PASID", IOMMU_NO_PASID, rid_pe) &&
+	    !dump_pasid_entry(t, "attached to a second paging domain", pasid2, pe))
+		CHECK((pe[0] & 1) && PE_PGTT(pe[0]) == 2 &&
+		      PE_DID(pe[1]) != PE_DID(rid_pe[1]) &&
+		      PE_SLPTPTR(pe[0]) != PE_SLPTPTR(rid_pe[0]),
+		      "Linux programmed PASID %u with a second-level domain of its own: P=%llu PGTT %s DID %llu (RID_PASID %llu) SLPTPTR 0x%llx (RID_PASID 0x%llx)",
+		      pasid2, pe[0] & 1, pgtt_name(PE_PGTT(pe[0])), PE_DID(pe[1]),
+		      PE_DID(rid_pe[1]), PE_SLPTPTR(pe[0]), PE_SLPTPTR(rid_pe[0]));
 
+	/* Mapped before the attach: QEMU's replay put it in the shadow */
+	other_dma(t, pasid2, iova, page_address(page2),
+		  "its page mapped before the attach", SEED_OTHER);
+
+	/*
+	 * Mapped after the attach.  In caching mode the guest must invalidate
+	 * the IOTLB for a new mapping so that QEMU sees it; Linux 6.12.43+
+	 * decides that per domain, only when the domain is attached to a
+	 * device's RID (dmar_domain_attach_device() sets iotlb_sync_map,
+	 * intel_iommu_set_dev_pasid() does not; upstream cee686775f9c fixes
+	 * it), so for a domain that only a PASID uses this kernel sends no
+	 * invalidation and the device cannot reach the page yet.  Either
+	 * outcome is reported; the explicit flush below must make it land.
+	 */
+	ret = iommu_map(dom2, iova3, page_to_phys(page3), PAGE_SIZE,
+			IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
+	CHECK(ret == 0,
+	      "iommu_map(second domain, IOVA 0x%llx -> phys 0x%llx, 4 KiB, RW) = %d, while attached",
+	      iova3, (u64)page_to_phys(page3), ret);
+	if (!ret) {
+		memset(t->buf, BG, BUF_SIZE);
+		memset(page_address(page3), BG, PAGE_SIZE);
+		wmb();
+		r = run_dma(t, PV | pasid2, iova3 + OFF, LEN, SEED_OTHER + 0x100);
+		bad = mismatch(t->buf, BUF_SIZE, 0, 0, 0, BG);
+		bad2 = mismatch(page_address(page3), PAGE_SIZE, OFF,
+				r.status == ST_DONE ? LEN : 0, SEED_OTHER + 0x100, BG);
+		if (r.status == ST_DONE)
+			snprintf(msg, sizeof(msg),
+				 "the map reached QEMU: the page (guest phys 0x%llx) [0x%x..0x%x) holds pattern 0x%08x (first mismatch %ld)",
+				 (u64)page_to_phys(page3) + OFF, OFF, OFF + LEN,
+				 SEED_OTHER + 0x100, bad2);
+		else
+			snprintf(msg, sizeof(msg),
+				 "this kernel sent no IOTLB invalidation for the map (iotlb_sync_map unset on a PASID-only domain), the page untouched (%ld)",
+				 bad2);
+		CHECK(((r.status == ST_DONE && r.xferred == LEN) ||
+		       (r.status == ST_UNMAPPED && r.xferred == 0)) &&
+		      bad < 0 && bad2 < 0,
+		      "PASID %u DMA to IOVA 0x%llx right after that iommu_map(): status 0x%02x, xferred 0x%x: %s; the DMA buffer untouched (%ld)",
+		      pasid2, iova3 + OFF, r.status, r.xferred, msg, bad);
+		iommu_flush_iotlb_all(dom2);
+		INFO("iommu_flush_iotlb_all(second domain)");
+		other_dma(t, pasid2, iova3, page_address(page3),
+			  "its page mapped while attached, after iommu_flush_iotlb_all()",
+			  SEED_OTHER + 0x200);
+	}
+
+	/* Unmapped while attached: the shadow loses it too */
+	n = iommu_unmap(dom2, iova, PAGE_SIZE);
+	mapped2 = false;
 	memset(t->buf, BG, BUF_SIZE);
+	memset(page_address(page2), BG, PAGE_SIZE);
 	wmb();
-	r = run_dma(t, PV | pasid2, iova + OFF, LEN, SEED_OTHER);
+	r = run_dma(t, PV | pasid2, iova + OFF, LEN, SEED_OTHER + 0x300);
 	bad = mismatch(t->buf, BUF_SIZE, 0, 0, 0, BG);
 	bad2 = mismatch(page_address(page2), PAGE_SIZE, 0, 0, 0, BG);
-	CHECK(r.status == ST_NO_ATTACH && r.xferred == 0 && bad < 0 && bad2 < 0,
-	      "PASID %u on a separate paging domain is not bound by QEMU yet: DMA to IOVA 0x%llx faults with status 0x%02x (want 0x81), xferred 0x%x, neither the DMA buffer (%ld) nor the second domain's page (%ld) changed",
-	      pasid2, iova + OFF, r.status, r.xferred, bad, bad2);
+	CHECK(n == PAGE_SIZE && r.status == ST_UNMAPPED && r.xferred == 0 &&
+	      bad < 0 && bad2 < 0,
+	      "iommu_unmap(second domain, IOVA 0x%llx, 4 KiB) = 0x%zx; then PASID %u DMA to IOVA 0x%llx faults: status 0x%02x (want 0x82), xferred 0x%x, neither page changed (%ld, %ld)",
+	      iova, n, pasid2, iova + OFF, r.status, r.xferred, bad, bad2);
 
 	iommu_detach_device_pasid(dom2, dev, pasid2);
 	INFO("iommu_detach_device_pasid(second domain, dev, %u)", pasid2);
+	memset(page_address(page3), BG, PAGE_SIZE);
+	wmb();
+	r = run_dma(t, PV | pasid2, iova3 + OFF, LEN, SEED_OTHER + 0x400);
+	bad2 = mismatch(page_address(page3), PAGE_SIZE, 0, 0, 0, BG);
+	CHECK(r.status == ST_NO_ATTACH && r.xferred == 0 && bad2 < 0,
+	      "after detach, PASID %u DMA to IOVA 0x%llx faults: status 0x%02x (want 0x81), xferred 0x%x, page untouched (%ld)",
+	      pasid2, iova3 + OFF, r.status, r.xferred, bad2);
+	iommu_unmap(dom2, iova3, PAGE_SIZE);
 free_pasid:
 	iommu_free_global_pasid(pasid2);
 unmap:
-	iommu_unmap(dom2, iova, PAGE_SIZE);
-free_page:
-	__free_page(page2);
-free_dom:
+	if (mapped2)
+		iommu_unmap(dom2, iova, PAGE_SIZE);
+free_pages:
+	if (page3)
+		__free_page(page3);
+	if (page2)
+		__free_page(page2);
 	iommu_domain_free(dom2);
 }
 
