@@ -31,7 +31,7 @@ alloc-pasid-always|hw/vfio/iommufd.c|s/^    if (want_pasid) {$/    if (true) {/|
 hw-info-every-time|hw/vfio/iommufd.c|s/if (!vbasedev->hw_info_valid) {/if (true) {/|IOMMU_GET_HW_INFO asked twice again
 ctrl-enables-writable|hw/pci/pcie.c|s/control_reg_rw_mask = PCI_PASID_CTRL_ENABLE;/control_reg_rw_mask = 0x7;/|unsupported PASID Control enables writable
 bind-never|hw/i386/intel_iommu.c|s/    for (pasid = 1; pasid < limit; pasid++) {/    for (pasid = limit; pasid < limit; pasid++) {/|guest PASIDs never attached
-shadow-unmap-ignored|hw/i386/intel_iommu.c|s/            if (!(vtd_as->pasid == pasid || pasid == PCI_NO_PASID ||/            if (!(vtd_as->pasid == pasid ||/|a guest unmap does not reach a PASID shadow
+shadow-unmap-ignored|hw/i386/intel_iommu.c|/vtd_as->pasid == pasid .. pasid == PCI_NO_PASID/s/pasid == PCI_NO_PASID/0/|a guest unmap does not reach a PASID shadow
 bind-beyond-width|hw/i386/intel_iommu.c|s/return 1u << MIN(host, viommu);/return 1u << viommu;/|PASIDs beyond the host width attached
 bind-kept-on-device-reset|hw/vfio/pci.c|s/    vfio_pci_pasids_detach(vdev, "device reset");/    (void)vdev;/|a bus reset keeps PASID attachments
 bind-kept-on-flr|hw/vfio/pci.c|s/        vfio_pci_pasids_detach(vdev, "function level reset");/        (void)vdev;/|a guest FLR keeps PASID attachments
