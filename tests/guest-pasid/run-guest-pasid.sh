@@ -58,6 +58,7 @@ out=$root/work/guest-pasid
 
 log() { printf '[guest-pasid] %s\n' "$*" >&2; }
 die() { printf '[guest-pasid] ERROR: %s\n' "$*" >&2; exit 2; }
+. "$here/../lib/initramfs.sh"
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -217,33 +218,7 @@ if [ "$(cat "$cache/stamp" 2>/dev/null)" != "$stamp" ]; then
 
     log "building the base initramfs tree"
     ir=$cache/initramfs-base
-    mkdir -p "$ir/bin" "$ir/sbin" "$ir/usr/bin" "$ir/usr/sbin" "$ir/lib64" \
-             "$ir/lib/x86_64-linux-gnu" "$ir/proc" "$ir/sys" "$ir/dev" \
-             "$ir/tmp" "$ir/run"
-    cp "$x/bin/busybox" "$ir/bin/busybox"
-    ln -s busybox "$ir/bin/sh"
-    for b in lspci setpci; do
-        bp=$(ls "$x/usr/bin/$b" "$x/bin/$b" "$x/sbin/$b" "$x/usr/sbin/$b" 2>/dev/null | head -n 1)
-        [ -n "$bp" ] || die "$b not found in the pciutils package"
-        cp "$bp" "$ir/usr/bin/$b"
-    done
-    # Shared libraries: ask the packaged ld.so which files the binaries
-    # load from the extracted tree.
-    ldso=$x/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
-    [ -f "$ldso" ] || die "ld.so not found in libc6"
-    libpath=$x/lib/x86_64-linux-gnu:$x/usr/lib/x86_64-linux-gnu
-    for b in lspci setpci; do
-        "$ldso" --library-path "$libpath" --list "$ir/usr/bin/$b" |
-            awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
-    done | sort -u | while read -r lib; do
-        case $lib in
-        "$x"/*) ;;
-        *) die "library resolved outside the extracted packages: $lib" ;;
-        esac
-        cp -L "$lib" "$ir/lib/x86_64-linux-gnu/"
-    done
-    cp -L "$ldso" "$ir/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
-    ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$ir/lib64/ld-linux-x86-64.so.2"
+    initramfs_base "$x" "$ir"
     echo "$stamp" >"$cache/stamp"
 fi
 kernel=$x/boot/vmlinuz-$krel
