@@ -33,6 +33,12 @@ ctrl-enables-writable|hw/pci/pcie.c|s/control_reg_rw_mask = PCI_PASID_CTRL_ENABL
 bind-never|hw/i386/intel_iommu.c|s/    for (pasid = 1; pasid < limit; pasid++) {/    for (pasid = limit; pasid < limit; pasid++) {/|guest PASIDs never attached
 shadow-unmap-ignored|hw/i386/intel_iommu.c|/vtd_as->pasid == pasid .. pasid == PCI_NO_PASID/s/pasid == PCI_NO_PASID/0/|a guest unmap does not reach a PASID shadow
 bind-beyond-width|hw/i386/intel_iommu.c|s/return 1u << MIN(host, viommu);/return 1u << viommu;/|PASIDs beyond the host width attached
+pt-never-attached|hw/i386/intel_iommu.c|/\*why = "pass-through while RID_PASID translates";/{n;s/return VTD_PASID_BIND_SHADOW;/return 0;/;}|a pass-through PASID beside a translating RID never attached
+pt-ram-unmapped|hw/i386/intel_iommu.c|/^static void vtd_pt_region_add(/,/^}/s/    if (!vtd_pt_section(section, \&iova, \&size)) {/    if (1) {/|the guest-RAM IOAS of pass-through PASIDs stays empty
+cpr-blocker-inverted|hw/vfio/cpr-iommufd.c|s/^                    errp) == 0;/                    errp);/|a kernel without CHANGE_PROCESS crashes realize again
+cpr-exec-unblocked|hw/vfio/cpr-iommufd.c|s/ BIT(MIG_MODE_CPR_EXEC),$/ 0,/|cpr-exec not blocked without CHANGE_PROCESS
+map-file-no-fallback|hw/vfio/container.c|s/^        if (ret != -ENOTTY) {/        if (1) {/|file-backed RAM fails realize without MAP_FILE
+cpr-pasid-flag-dropped|hw/vfio/cpr-iommufd.c|s/^        vbasedev->cpr.hwpt_flags = elem->hwpt_flags;/        vbasedev->cpr.hwpt_flags = 0;/|a CPR target forgets the PASID flag of the domain
 bind-kept-on-device-reset|hw/vfio/pci.c|s/    vfio_pci_pasids_detach(vdev, "device reset");/    (void)vdev;/|a bus reset keeps PASID attachments
 bind-kept-on-flr|hw/vfio/pci.c|s/        vfio_pci_pasids_detach(vdev, "function level reset");/        (void)vdev;/|a guest FLR keeps PASID attachments
 double-dma-ignores-map-offset|tests/qtest/fake-vfio/iommufd.c|s/area_copy(ar, iova - ar->iova, /area_copy(ar, iova \& 0xfff, /|the test double translates without the IOAS map offset'

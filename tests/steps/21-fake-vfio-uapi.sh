@@ -14,5 +14,5 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ninja -C "$BUILD" tests/qtest/fake-vfio/libfake-vfio.so \
     tests/qtest/fake-vfio/fake-vfio-uapi-test >/dev/null
 export FAKE_VFIO_LIB="$BUILD/tests/qtest/fake-vfio/libfake-vfio.so"
-run_counted fake-vfio-uapi-test 90 \
+run_counted fake-vfio-uapi-test 95 \
     "$BUILD/tests/qtest/fake-vfio/fake-vfio-uapi-test"
