@@ -197,19 +197,8 @@ stamp=$(printf '%s\n' "$debs" | sort | xargs sha256sum | sha256sum | cut -c1-16)
 if [ "$(cat "$cache/stamp" 2>/dev/null)" != "$stamp" ]; then
     log "extracting packages"
     rm -rf "$x" "$cache/initramfs-base" "$cache/stamp"
-    mkdir -p "$x"
-    for f in $debs; do
-        case ${f##*/} in
-        linux-image-*)
-            # Only the kernel image: the test needs no packaged module
-            # (intel-iommu, PCIe ports and the 8250 console are built in).
-            dpkg-deb --fsys-tarfile "$f" | (cd "$x" && tar -x --wildcards './boot/vmlinuz-*')
-            ;;
-        *)
-            dpkg-deb -x "$f" "$x"
-            ;;
-        esac
-    done
+    # shellcheck disable=SC2086
+    extract_debs "$x" $debs
     # The headers' Makefile includes the -common tree by its absolute
     # installed path: point it at the extracted one.
     hmk=$x/usr/src/linux-headers-$krel/Makefile

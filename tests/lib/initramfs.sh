@@ -4,9 +4,30 @@
 # the shared libraries they load, all from extracted Debian packages.
 #
 #   . tests/lib/initramfs.sh
+#   extract_debs X DEB...  unpack the packages into X
 #   initramfs_base X IR    X: the extracted packages' root, IR: the tree
 #
 # The caller defines die(); it adds its own /init and packs the tree.
+
+# Of a linux-image package only the kernel: the tests need no packaged
+# module (intel-iommu, the PCIe ports and the 8250 console are built in),
+# which saves ~400 MB and 20 s.
+extract_debs() {
+    _x=$1
+    shift
+    mkdir -p "$_x"
+    for _f in "$@"; do
+        case ${_f##*/} in
+        linux-image-*)
+            dpkg-deb --fsys-tarfile "$_f" |
+                (cd "$_x" && tar -x --wildcards './boot/vmlinuz-*')
+            ;;
+        *)
+            dpkg-deb -x "$_f" "$_x"
+            ;;
+        esac
+    done
+}
 
 initramfs_base() {
     _x=$1
